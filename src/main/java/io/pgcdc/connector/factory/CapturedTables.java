@@ -1,0 +1,103 @@
+package io.pgcdc.connector.factory;
+
+import org.apache.flink.table.api.ValidationException;
+
+import io.pgcdc.connector.source.ConnectionSettings;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES;
+import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES_EXCLUDE;
+
+/**
+ * Resolves the {@code tables} and {@code tables.exclude} patterns against the database at job
+ * creation, over one short connection that is always closed, so a pattern that matches nothing
+ * fails before any slot or reader exists.
+ */
+public final class CapturedTables {
+
+    /** Ordinary and partitioned tables outside the system schemas. */
+    private static final String LIST_TABLES =
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
+                    + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                    + " WHERE c.relkind IN ('r', 'p')"
+                    + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+                    + " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+                    + " ORDER BY 1, 2";
+
+    /** Role label of the validation connection in pg_stat_activity. */
+    static final String ROLE = "validator";
+
+    private CapturedTables() {}
+
+    /** The captured tables as {schema, table} pairs, in a stable order. */
+    public static List<String[]> resolve(PostgresSourceSettings settings) {
+        List<String[]> all = new ArrayList<>();
+        ConnectionSettings connection = settings.connection;
+        try (Connection jdbc = connection.open(ROLE);
+                Statement statement = jdbc.createStatement();
+                ResultSet rs = statement.executeQuery(LIST_TABLES)) {
+            while (rs.next()) {
+                all.add(new String[] {rs.getString(1), rs.getString(2)});
+            }
+        } catch (SQLException e) {
+            // open() already says which options to check; the password never appears in it.
+            throw new ValidationException(connection.redact(e.getMessage()), e);
+        }
+        return select(settings, all);
+    }
+
+    static List<String[]> select(PostgresSourceSettings settings, List<String[]> all) {
+        List<String[]> captured = new ArrayList<>();
+        for (TablePattern pattern : settings.tables) {
+            boolean matched = false;
+            for (String[] table : all) {
+                if (pattern.matches(table[0], table[1])) {
+                    matched = true;
+                    if (!isExcluded(settings, table) && !contains(captured, table)) {
+                        captured.add(table);
+                    }
+                }
+            }
+            if (!matched) {
+                throw new OptionException(
+                        TABLES.key(),
+                        "entry '"
+                                + pattern.text()
+                                + "' matches no table in database '"
+                                + settings.database()
+                                + "'; check the schema and table names (they are case sensitive"
+                                + " regular expressions)");
+            }
+        }
+        if (captured.isEmpty()) {
+            throw new OptionException(
+                    TABLES_EXCLUDE.key(),
+                    "excludes every table that 'tables' matches; nothing would be captured");
+        }
+        return captured;
+    }
+
+    private static boolean isExcluded(PostgresSourceSettings settings, String[] table) {
+        for (TablePattern excluded : settings.excludedTables) {
+            if (excluded.matches(table[0], table[1])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean contains(List<String[]> tables, String[] table) {
+        for (String[] t : tables) {
+            if (t[0].equals(table[0]) && t[1].equals(table[1])) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

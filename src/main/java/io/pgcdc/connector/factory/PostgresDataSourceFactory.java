@@ -1,0 +1,42 @@
+package io.pgcdc.connector.factory;
+
+import org.apache.flink.cdc.common.configuration.ConfigOption;
+import org.apache.flink.cdc.common.factories.DataSourceFactory;
+import org.apache.flink.cdc.common.source.DataSource;
+
+import io.pgcdc.connector.source.PostgresDataSource;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code postgres} pipeline source, found through SPI. Validates every option before touching
+ * the database, then resolves the table patterns over one short connection.
+ */
+public class PostgresDataSourceFactory implements DataSourceFactory {
+
+    public static final String IDENTIFIER = "postgres";
+
+    @Override
+    public DataSource createDataSource(Context context) {
+        PostgresSourceSettings settings =
+                PostgresSourceSettings.parse(context.getFactoryConfiguration().toMap());
+        List<String[]> captured = CapturedTables.resolve(settings);
+        return new PostgresDataSource(settings, captured);
+    }
+
+    @Override
+    public String identifier() {
+        return IDENTIFIER;
+    }
+
+    @Override
+    public Set<ConfigOption<?>> requiredOptions() {
+        return PostgresSourceSettings.requiredOptions();
+    }
+
+    @Override
+    public Set<ConfigOption<?>> optionalOptions() {
+        return PostgresSourceSettings.optionalOptions();
+    }
+}

@@ -1,0 +1,139 @@
+package io.pgcdc.connector.source;
+
+import org.apache.flink.cdc.common.source.DataSource;
+import org.apache.flink.cdc.common.source.EventSourceProvider;
+import org.apache.flink.cdc.common.source.FlinkSourceProvider;
+import org.apache.flink.cdc.common.source.MetadataAccessor;
+import org.apache.flink.cdc.common.source.SupportedMetadataColumn;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
+
+import io.pgcdc.connector.factory.PostgresSourceSettings;
+import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/** The {@code postgres} pipeline source: postgres-cdc's incremental source behind our seams. */
+public class PostgresDataSource implements DataSource {
+
+    private final PostgresSourceSettings settings;
+    private final List<String[]> capturedTables;
+    private final PostgresSourceConfigFactory configFactory;
+
+    public PostgresDataSource(PostgresSourceSettings settings, List<String[]> capturedTables) {
+        this.settings = settings;
+        this.capturedTables = capturedTables;
+        this.configFactory = createConfigFactory(settings, capturedTables);
+    }
+
+    public PostgresSourceSettings settings() {
+        return settings;
+    }
+
+    /** The captured tables as {schema, table} pairs. */
+    public List<String[]> capturedTables() {
+        return capturedTables;
+    }
+
+    public PostgresSourceConfigFactory configFactory() {
+        return configFactory;
+    }
+
+    @Override
+    public EventSourceProvider getEventSourceProvider() {
+        return FlinkSourceProvider.of(createSource());
+    }
+
+    /** A new incremental source; each call builds its own dialect. */
+    public PostgresPipelineSource createSource() {
+        PostgresSourceConfig config = configFactory.create(0);
+        return new PostgresPipelineSource(
+                configFactory, createDeserializer(), new PgcdcPostgresDialect(config));
+    }
+
+    public PostgresEventDeserializer createDeserializer() {
+        return new PostgresEventDeserializer(
+                settings.database(), settings.tableIdIncludeDatabase, settings.metadataColumns);
+    }
+
+    @Override
+    public MetadataAccessor getMetadataAccessor() {
+        return new PostgresMetadataAccessor(settings, configFactory, createDeserializer());
+    }
+
+    @Override
+    public SupportedMetadataColumn[] supportedMetadataColumns() {
+        return MetadataColumns.supported();
+    }
+
+    static PostgresSourceConfigFactory createConfigFactory(
+            PostgresSourceSettings settings, List<String[]> capturedTables) {
+        ConnectionSettings connection = settings.connection;
+        PostgresSourceConfigFactory factory = new PostgresSourceConfigFactory();
+        factory.hostname(connection.hostname());
+        factory.port(connection.port());
+        factory.username(connection.username());
+        factory.password(connection.password());
+        factory.database(connection.database());
+        factory.connectTimeout(connection.connectTimeout());
+        List<String> tableRegexes = new ArrayList<>();
+        for (String[] table : capturedTables) {
+            tableRegexes.add(quoteRegex(table[0]) + "\\." + quoteRegex(table[1]));
+        }
+        factory.tableList(tableRegexes.toArray(new String[0]));
+        factory.slotName(settings.slotName);
+        factory.decodingPluginName(settings.decodingPluginName);
+        if (settings.serverTimeZone != null) {
+            factory.serverTimeZone(settings.serverTimeZone);
+        }
+        factory.startupOptions(settings.startupOptions());
+        factory.splitSize(settings.chunkSize);
+        factory.fetchSize(settings.fetchSize);
+        factory.splitMetaGroupSize(settings.chunkMetaGroupSize);
+        factory.distributionFactorUpper(settings.distributionFactorUpper);
+        factory.distributionFactorLower(settings.distributionFactorLower);
+        if (settings.chunkKeyColumn != null) {
+            factory.chunkKeyColumn(settings.chunkKeyColumn);
+        }
+        factory.skipSnapshotBackfill(settings.skipSnapshotBackfill);
+        factory.assignUnboundedChunkFirst(settings.unboundedChunkFirst);
+        factory.closeIdleReaders(settings.closeIdleReaders);
+        factory.setLsnCommitCheckpointsDelay(settings.lsnCommitCheckpointsDelay);
+        factory.heartbeatInterval(settings.heartbeatInterval);
+        factory.connectMaxRetries(settings.connectMaxRetries);
+        factory.connectionPoolSize(settings.connectionPoolSize);
+        factory.includeSchemaChanges(false);
+        factory.debeziumProperties(debeziumProperties(settings));
+        return factory;
+    }
+
+    /**
+     * The Debezium properties: the user's {@code debezium.*}, the snapshot fetch size (upstream
+     * never passes {@code scan.snapshot.fetch.size} on, so its cursor always used Debezium's
+     * default) and the {@code jdbc.properties.*}, which Debezium hands to pgjdbc for every
+     * connection it opens ({@code database.<name>}).
+     */
+    static Properties debeziumProperties(PostgresSourceSettings settings) {
+        Properties props = settings.debeziumProperties();
+        props.putIfAbsent("snapshot.fetch.size", String.valueOf(settings.fetchSize));
+        for (Map.Entry<String, String> entry : settings.connection.jdbcProperties().entrySet()) {
+            props.setProperty("database." + entry.getKey(), entry.getValue());
+        }
+        return props;
+    }
+
+    /** Escapes regex syntax in a literal table or schema name for Debezium's include list. */
+    static String quoteRegex(String name) {
+        StringBuilder quoted = new StringBuilder(name.length() + 8);
+        for (char c : name.toCharArray()) {
+            if ("\\.[]{}()<>*+-=!?^$|".indexOf(c) >= 0) {
+                quoted.append('\\');
+            }
+            quoted.append(c);
+        }
+        return quoted.toString();
+    }
+}

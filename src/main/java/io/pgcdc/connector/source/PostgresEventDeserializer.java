@@ -1,0 +1,166 @@
+package io.pgcdc.connector.source;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.cdc.common.event.CreateTableEvent;
+import org.apache.flink.cdc.common.event.DataChangeEvent;
+import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.cdc.common.event.TableId;
+import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
+import org.apache.flink.cdc.runtime.typeutils.EventTypeInfo;
+import org.apache.flink.util.Collector;
+
+import io.debezium.data.Envelope;
+import io.debezium.relational.Table;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns Debezium change records into Flink CDC {@link DataChangeEvent}s. A table must be
+ * {@link #register registered} (which yields its {@link CreateTableEvent}) before its first row;
+ * the record emitter does that from the schemas the split carries.
+ */
+public class PostgresEventDeserializer implements DebeziumDeserializationSchema<Event> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final String database;
+    private final boolean tableIdIncludesDatabase;
+    private final List<String> metadataColumns;
+
+    /** Converters of the tables this reader has announced; per instance, never shared. */
+    private transient Map<io.debezium.relational.TableId, TableRowConverter> tables;
+
+    public PostgresEventDeserializer(
+            String database, boolean tableIdIncludesDatabase, List<String> metadataColumns) {
+        this.database = database;
+        this.tableIdIncludesDatabase = tableIdIncludesDatabase;
+        this.metadataColumns = metadataColumns;
+    }
+
+    private Map<io.debezium.relational.TableId, TableRowConverter> tables() {
+        if (tables == null) {
+            tables = new HashMap<>();
+        }
+        return tables;
+    }
+
+    /** The Flink CDC id of a PostgreSQL table. */
+    public TableId toTableId(String schema, String table) {
+        return tableIdIncludesDatabase
+                ? TableId.tableId(database, schema, table)
+                : TableId.tableId(schema, table);
+    }
+
+    /** Debezium ids from splits may or may not carry the catalog; we key on schema and table. */
+    static io.debezium.relational.TableId key(io.debezium.relational.TableId id) {
+        return new io.debezium.relational.TableId(null, id.schema(), id.table());
+    }
+
+    public boolean isRegistered(io.debezium.relational.TableId id) {
+        return tables().containsKey(key(id));
+    }
+
+    /**
+     * Prepares the converter of a table and returns the event that announces its schema. The id
+     * is passed separately: the id inside a split's table schema may be shaped differently.
+     */
+    public CreateTableEvent register(io.debezium.relational.TableId tableId, Table table) {
+        io.debezium.relational.TableId id = key(tableId);
+        TableRowConverter converter = new TableRowConverter(toTableId(id.schema(), id.table()), table);
+        tables().put(id, converter);
+        return new CreateTableEvent(converter.tableId(), converter.schema());
+    }
+
+    /** The Debezium id of the table a data change record belongs to. */
+    public static io.debezium.relational.TableId tableOf(SourceRecord record) {
+        Struct source = ((Struct) record.value()).getStruct(Envelope.FieldName.SOURCE);
+        return new io.debezium.relational.TableId(
+                null, source.getString("schema"), source.getString("table"));
+    }
+
+    @Override
+    public void deserialize(SourceRecord record, Collector<Event> out) {
+        io.debezium.relational.TableId id = tableOf(record);
+        TableRowConverter converter = tables().get(id);
+        if (converter == null) {
+            throw new IllegalStateException(
+                    "Row of table " + id + " arrived before the table's schema was announced");
+        }
+        Envelope.Operation op = Envelope.operationFor(record);
+        if (op == null) {
+            return;
+        }
+        Struct value = (Struct) record.value();
+        Map<String, String> meta = metadata(id, value, op);
+        switch (op) {
+            case READ:
+            case CREATE:
+                out.collect(
+                        DataChangeEvent.insertEvent(
+                                converter.tableId(),
+                                converter.convert(value.getStruct(Envelope.FieldName.AFTER)),
+                                meta));
+                break;
+            case UPDATE:
+                out.collect(
+                        DataChangeEvent.updateEvent(
+                                converter.tableId(),
+                                converter.convert(value.getStruct(Envelope.FieldName.BEFORE)),
+                                converter.convert(value.getStruct(Envelope.FieldName.AFTER)),
+                                meta));
+                break;
+            case DELETE:
+                out.collect(
+                        DataChangeEvent.deleteEvent(
+                                converter.tableId(),
+                                converter.convert(value.getStruct(Envelope.FieldName.BEFORE)),
+                                meta));
+                break;
+            default:
+                // TRUNCATE and logical decoding messages carry no rows.
+                break;
+        }
+    }
+
+    private Map<String, String> metadata(
+            io.debezium.relational.TableId id, Struct value, Envelope.Operation op) {
+        if (metadataColumns.isEmpty()) {
+            return new HashMap<>(0);
+        }
+        Map<String, String> meta = new HashMap<>(metadataColumns.size() * 2);
+        for (String column : metadataColumns) {
+            switch (column) {
+                case MetadataColumns.OP_TS:
+                    long ts = 0L; // snapshot rows have no commit time
+                    if (op != Envelope.Operation.READ) {
+                        Struct source = value.getStruct(Envelope.FieldName.SOURCE);
+                        Long sourceTs = source.getInt64("ts_ms");
+                        ts = sourceTs == null ? 0L : sourceTs;
+                    }
+                    meta.put(column, Long.toString(ts));
+                    break;
+                case MetadataColumns.TABLE_NAME:
+                    meta.put(column, id.table());
+                    break;
+                case MetadataColumns.SCHEMA_NAME:
+                    meta.put(column, id.schema());
+                    break;
+                case MetadataColumns.DATABASE_NAME:
+                    meta.put(column, database);
+                    break;
+                default:
+                    break;
+            }
+        }
+        return meta;
+    }
+
+    @Override
+    public TypeInformation<Event> getProducedType() {
+        return new EventTypeInfo();
+    }
+}

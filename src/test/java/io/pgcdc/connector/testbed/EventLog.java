@@ -1,0 +1,114 @@
+package io.pgcdc.connector.testbed;
+
+import org.apache.flink.cdc.common.data.ArrayData;
+import org.apache.flink.cdc.common.data.RecordData;
+import org.apache.flink.cdc.common.event.CreateTableEvent;
+import org.apache.flink.cdc.common.event.DataChangeEvent;
+import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.cdc.common.event.TableId;
+import org.apache.flink.cdc.common.schema.Schema;
+import org.apache.flink.cdc.common.types.ArrayType;
+import org.apache.flink.cdc.common.types.DataType;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Renders collected events as text, using the schemas of the CreateTableEvents seen so far:
+ * {@code +I orders[1, alice]}, {@code -U ...}, {@code +U ...}, {@code -D ...},
+ * {@code CREATE orders(id BIGINT NOT NULL, ...) PK [id]}.
+ */
+public final class EventLog {
+
+    private final Map<TableId, Schema> schemas = new HashMap<>();
+    private final List<String> lines = new ArrayList<>();
+    private final List<String> dataLines = new ArrayList<>();
+
+    public synchronized void add(Event event) {
+        if (event instanceof CreateTableEvent) {
+            CreateTableEvent create = (CreateTableEvent) event;
+            schemas.put(create.tableId(), create.getSchema());
+            lines.add("CREATE " + create.tableId() + " " + create.getSchema());
+        } else if (event instanceof DataChangeEvent) {
+            DataChangeEvent change = (DataChangeEvent) event;
+            Schema schema = schemas.get(change.tableId());
+            if (schema == null) {
+                throw new AssertionError("Data event before CreateTableEvent: " + change);
+            }
+            String table = change.tableId().toString();
+            List<String> rendered = new ArrayList<>();
+            switch (change.op()) {
+                case INSERT:
+                case REPLACE:
+                    rendered.add("+I " + table + render(schema, change.after()));
+                    break;
+                case UPDATE:
+                    rendered.add("-U " + table + render(schema, change.before()));
+                    rendered.add("+U " + table + render(schema, change.after()));
+                    break;
+                case DELETE:
+                    rendered.add("-D " + table + render(schema, change.before()));
+                    break;
+            }
+            lines.addAll(rendered);
+            dataLines.addAll(rendered);
+        } else {
+            lines.add("OTHER " + event);
+        }
+    }
+
+    public synchronized List<String> lines() {
+        return new ArrayList<>(lines);
+    }
+
+    public synchronized List<String> dataLines() {
+        return new ArrayList<>(dataLines);
+    }
+
+    public synchronized Schema schema(TableId tableId) {
+        return schemas.get(tableId);
+    }
+
+    public synchronized int dataCount() {
+        return dataLines.size();
+    }
+
+    public static String render(Schema schema, RecordData row) {
+        if (row == null) {
+            return "null";
+        }
+        List<DataType> types = schema.getColumnDataTypes();
+        Object[] values = new Object[types.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = renderValue(types.get(i), RecordData.createFieldGetter(types.get(i), i).getFieldOrNull(row));
+        }
+        return Arrays.toString(values);
+    }
+
+    private static Object renderValue(DataType type, Object value) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof byte[]) {
+            StringBuilder hex = new StringBuilder("\\x");
+            for (byte b : (byte[]) value) {
+                hex.append(String.format("%02x", b));
+            }
+            return hex.toString();
+        }
+        if (value instanceof ArrayData) {
+            DataType element = ((ArrayType) type).getElementType();
+            ArrayData array = (ArrayData) value;
+            ArrayData.ElementGetter getter = ArrayData.createElementGetter(element);
+            Object[] items = new Object[array.size()];
+            for (int i = 0; i < items.length; i++) {
+                items[i] = renderValue(element, getter.getElementOrNull(array, i));
+            }
+            return Arrays.toString(items);
+        }
+        return value.toString();
+    }
+}

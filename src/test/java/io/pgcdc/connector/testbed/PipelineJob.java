@@ -1,0 +1,123 @@
+package io.pgcdc.connector.testbed;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+
+/**
+ * Runs a source on a local MiniCluster with checkpointing and collects its events into an
+ * {@link EventLog}. Closing cancels the job and waits for it to end.
+ */
+public final class PipelineJob implements AutoCloseable {
+
+    private final JobClient client;
+    private final CloseableIterator<Event> events;
+    private final EventLog log = new EventLog();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final Thread drainer;
+
+    private PipelineJob(JobClient client, CloseableIterator<Event> events) {
+        this.client = client;
+        this.events = events;
+        this.drainer =
+                new Thread(
+                        () -> {
+                            try {
+                                while (events.hasNext()) {
+                                    log.add(events.next());
+                                }
+                            } catch (Throwable t) {
+                                failure.compareAndSet(null, t);
+                            }
+                        },
+                        "event-drainer");
+        drainer.setDaemon(true);
+        drainer.start();
+    }
+
+    public static PipelineJob start(Source<Event, ?, ?> source, int parallelism) throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+        env.enableCheckpointing(1000);
+        CloseableIterator<Event> events =
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "postgres")
+                        .setParallelism(parallelism)
+                        .collectAsync();
+        JobClient client = env.executeAsync("pgcdc-test");
+        return new PipelineJob(client, events);
+    }
+
+    public EventLog log() {
+        return log;
+    }
+
+    public JobClient client() {
+        return client;
+    }
+
+    /** Waits until the log satisfies the condition; fails with the log if it does not. */
+    public void await(String what, Duration timeout, Predicate<EventLog> condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.test(log)) {
+                return;
+            }
+            Throwable t = failure.get();
+            if (t != null) {
+                throw new AssertionError("Job failed while waiting for " + what, t);
+            }
+            if (client.getJobStatus().join().isGloballyTerminalState() && !drainer.isAlive()) {
+                break;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        if (condition.test(log)) {
+            return;
+        }
+        throw new AssertionError(
+                "Timed out waiting for " + what + "; events so far:\n" + String.join("\n", log.lines()),
+                failure.get());
+    }
+
+    /** Waits until the job ends by itself (bounded sources). */
+    public void awaitFinished(Duration timeout) throws Exception {
+        client.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        drainer.join(timeout.toMillis());
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (!client.getJobStatus().get().isGloballyTerminalState()) {
+                client.cancel().get(60, TimeUnit.SECONDS);
+            }
+            // wait for the cancellation to complete so every task has closed
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!client.getJobStatus().get().isGloballyTerminalState() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+        } catch (Exception e) {
+            // the job may already be gone with the MiniCluster
+        } finally {
+            events.close();
+            drainer.join(10_000);
+        }
+    }
+}

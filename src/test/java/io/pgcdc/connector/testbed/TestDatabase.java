@@ -1,0 +1,164 @@
+package io.pgcdc.connector.testbed;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+/** A fresh database and slot name on the test server, for one test. */
+public final class TestDatabase {
+
+    private final PostgresServer server;
+    private final String name;
+    private final String slotName;
+
+    TestDatabase(PostgresServer server, String name, String slotName) {
+        this.server = server;
+        this.name = name;
+        this.slotName = slotName;
+    }
+
+    public PostgresServer server() {
+        return server;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String slotName() {
+        return slotName;
+    }
+
+    public Connection connect() throws SQLException {
+        return server.connect(name);
+    }
+
+    /** Runs statements in autocommit mode. */
+    public void execute(String... statements) {
+        try (Connection c = connect();
+                Statement s = c.createStatement()) {
+            for (String sql : statements) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Rows of a query, each column as text. */
+    public List<List<String>> query(String sql) {
+        List<List<String>> rows = new ArrayList<>();
+        try (Connection c = connect();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> row = new ArrayList<>();
+                for (int i = 1; i <= columns; i++) {
+                    row.add(rs.getString(i));
+                }
+                rows.add(row);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed: " + e.getMessage(), e);
+        }
+        return rows;
+    }
+
+    public long queryLong(String sql) {
+        return Long.parseLong(query(sql).get(0).get(0));
+    }
+
+    /**
+     * Sessions of our connector on this server: rows of pg_stat_activity whose application_name
+     * starts with {@code pgcdc}, for this database or replication connections to it.
+     */
+    public Map<Integer, String> ourSessions() {
+        Map<Integer, String> sessions = new LinkedHashMap<>();
+        for (List<String> row :
+                query(
+                        "SELECT pid, application_name, coalesce(state, '') FROM pg_stat_activity"
+                                + " WHERE application_name LIKE 'pgcdc%' AND pid <> pg_backend_pid()"
+                                + " AND (datname = '" + name + "' OR backend_type = 'walsender')")) {
+            sessions.put(Integer.parseInt(row.get(0)), row.get(1) + "|" + row.get(2));
+        }
+        return sessions;
+    }
+
+    /** Every session on this database except the harness's own, by pid. */
+    public Map<Integer, String> foreignSessions() {
+        Map<Integer, String> sessions = new HashMap<>();
+        for (List<String> row :
+                query(
+                        "SELECT pid, coalesce(application_name, '') FROM pg_stat_activity"
+                                + " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
+                                + " AND coalesce(application_name, '') <> 'test-harness'")) {
+            sessions.put(Integer.parseInt(row.get(0)), row.get(1));
+        }
+        return sessions;
+    }
+
+    public List<String> slots() {
+        List<String> slots = new ArrayList<>();
+        for (List<String> row :
+                query("SELECT slot_name FROM pg_replication_slots WHERE database = '" + name + "'")) {
+            slots.add(row.get(0));
+        }
+        return slots;
+    }
+
+    /** Polls a condition until it holds or the timeout passes; returns whether it held. */
+    public static boolean await(Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return condition.getAsBoolean();
+    }
+
+    /** Terminates every session on the database, drops its slots and the database itself. */
+    void drop() {
+        try (Connection admin = server.connect(server.adminDatabase());
+                Statement s = admin.createStatement()) {
+            s.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                            + " AND (datname = '" + name + "')");
+            TestDatabase.await(
+                    Duration.ofSeconds(10),
+                    () -> {
+                        try (ResultSet rs =
+                                admin.createStatement()
+                                        .executeQuery(
+                                                "SELECT count(*) FROM pg_replication_slots WHERE database = '"
+                                                        + name + "' AND active")) {
+                            rs.next();
+                            return rs.getLong(1) == 0;
+                        } catch (SQLException e) {
+                            return false;
+                        }
+                    });
+            s.execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '"
+                            + name + "' AND NOT active");
+            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot drop test database " + name + ": " + e.getMessage(), e);
+        }
+    }
+}
