@@ -93,15 +93,18 @@ public final class TestDatabase {
         return sessions;
     }
 
-    /** Every session on this database except the harness's own, by pid. */
-    public Map<Integer, String> foreignSessions() {
+    /**
+     * Every session on this database (walsenders of logical slots carry the database name too)
+     * except the harness's own, by pid, as {@code application_name|state}.
+     */
+    public Map<Integer, String> connectorSessions() {
         Map<Integer, String> sessions = new HashMap<>();
         for (List<String> row :
                 query(
-                        "SELECT pid, coalesce(application_name, '') FROM pg_stat_activity"
+                        "SELECT pid, coalesce(application_name, ''), coalesce(state, '') FROM pg_stat_activity"
                                 + " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
                                 + " AND coalesce(application_name, '') <> 'test-harness'")) {
-            sessions.put(Integer.parseInt(row.get(0)), row.get(1));
+            sessions.put(Integer.parseInt(row.get(0)), row.get(1) + "|" + row.get(2));
         }
         return sessions;
     }
