@@ -75,7 +75,7 @@ public final class TablePattern implements Serializable {
                     optionKey, "is empty; list at least one database.schema.table pattern");
         }
         List<TablePattern> patterns = new ArrayList<>();
-        for (String entry : value.split(",")) {
+        for (String entry : value.split(",", -1)) {
             if (entry.trim().isEmpty()) {
                 throw new OptionException(
                         optionKey, "has an empty entry in '" + value + "'; remove the extra comma");

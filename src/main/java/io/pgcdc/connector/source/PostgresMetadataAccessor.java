@@ -88,7 +88,7 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
         PostgresSourceConfig config = configFactory.create(0);
         io.debezium.relational.TableId dbzId =
                 new io.debezium.relational.TableId(
-                        settings.database(), tableId.getSchemaName(), tableId.getTableName());
+                        null, tableId.getSchemaName(), tableId.getTableName());
         PgcdcPostgresDialect dialect = new PgcdcPostgresDialect(config);
         try (PostgresConnection jdbc = (PostgresConnection) dialect.openJdbcConnection(config)) {
             TableChange change = new CustomPostgresSchema(jdbc, config).getTableSchema(dbzId);
