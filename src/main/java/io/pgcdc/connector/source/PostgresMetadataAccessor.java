@@ -93,8 +93,6 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
         try (PostgresConnection jdbc = (PostgresConnection) dialect.openJdbcConnection(config)) {
             TableChange change = new CustomPostgresSchema(jdbc, config).getTableSchema(dbzId);
             return deserializer.register(dbzId, change.getTable()).getSchema();
-        } catch (Exception e) {
-            throw new FlinkRuntimeException(settings.connection.redact(e.getMessage()), e);
         }
     }
 

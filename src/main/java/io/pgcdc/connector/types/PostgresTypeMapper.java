@@ -6,6 +6,7 @@ import org.apache.flink.cdc.common.types.DataTypes;
 import io.debezium.relational.Column;
 import io.debezium.relational.Table;
 
+import java.sql.Types;
 import java.util.Locale;
 
 /**
@@ -91,9 +92,17 @@ public final class PostgresTypeMapper {
                 if (topLevel && typeName.startsWith("_")) {
                     return DataTypes.ARRAY(map(table, column, typeName.substring(1), false));
                 }
+                if (topLevel && isCharacterJdbcType(column.jdbcType())) {
+                    // enums (Debezium leaves their labels out of the column) and text domains
+                    return DataTypes.STRING();
+                }
                 throw new UnsupportedColumnTypeException(
                         table.id().toString(), column.name(), column.typeName());
         }
+    }
+
+    private static boolean isCharacterJdbcType(int jdbcType) {
+        return jdbcType == Types.VARCHAR || jdbcType == Types.CHAR || jdbcType == Types.LONGVARCHAR;
     }
 
     private static int timePrecision(Column column, boolean topLevel) {
