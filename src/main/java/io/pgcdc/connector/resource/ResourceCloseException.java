@@ -1,0 +1,11 @@
+package io.pgcdc.connector.resource;
+
+/** One or more resources of a scope failed to close; each failure is a suppressed exception. */
+public class ResourceCloseException extends Exception {
+
+    private static final long serialVersionUID = 1L;
+
+    public ResourceCloseException(String scope, int failures) {
+        super("Closing scope '" + scope + "' failed for " + failures + " resource(s); see suppressed");
+    }
+}
