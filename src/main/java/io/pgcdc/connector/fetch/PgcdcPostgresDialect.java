@@ -1,6 +1,7 @@
 package io.pgcdc.connector.fetch;
 
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
+import org.apache.flink.cdc.connectors.base.source.reader.external.JdbcSourceFetchTaskContext;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.util.FlinkRuntimeException;
@@ -53,6 +54,12 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         } catch (Exception closeFailure) {
             failure.addSuppressed(closeFailure);
         }
+    }
+
+    /** Our context: it closes each split's connection when the next split or the reader comes. */
+    @Override
+    public JdbcSourceFetchTaskContext createFetchTaskContext(JdbcSourceConfig taskSourceConfig) {
+        return new PgcdcFetchTaskContext(taskSourceConfig, this);
     }
 
     /** Nothing pooled to close: unlike upstream, this never clears other jobs' pools. */
