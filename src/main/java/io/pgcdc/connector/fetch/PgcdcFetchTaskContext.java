@@ -1,30 +1,84 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.cdc.connectors.base.WatermarkDispatcher;
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
+import org.apache.flink.cdc.connectors.base.source.EmbeddedFlinkDatabaseHistory;
+import org.apache.flink.cdc.connectors.base.source.meta.offset.Offset;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
+import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplit;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+import org.apache.flink.cdc.connectors.postgres.source.fetch.CDCPostgresDispatcher;
 import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresSourceFetchTaskContext;
+import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffsetFactory;
+import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffsetUtils;
 
+import io.debezium.DebeziumException;
+import io.debezium.config.Configuration;
+import io.debezium.connector.base.ChangeEventQueue;
+import io.debezium.connector.postgresql.PostgresConnectorConfig;
+import io.debezium.connector.postgresql.PostgresErrorHandler;
+import io.debezium.connector.postgresql.PostgresEventDispatcher;
+import io.debezium.connector.postgresql.PostgresObjectUtils;
+import io.debezium.connector.postgresql.PostgresOffsetContext;
+import io.debezium.connector.postgresql.PostgresPartition;
+import io.debezium.connector.postgresql.PostgresSchema;
+import io.debezium.connector.postgresql.PostgresTaskContext;
+import io.debezium.connector.postgresql.PostgresTopicSelector;
+import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.connector.postgresql.connection.ReplicationConnection;
+import io.debezium.connector.postgresql.spi.Snapshotter;
+import io.debezium.heartbeat.Heartbeat;
+import io.debezium.heartbeat.HeartbeatFactory;
+import io.debezium.pipeline.DataChangeEvent;
+import io.debezium.pipeline.ErrorHandler;
+import io.debezium.pipeline.metrics.DefaultChangeEventSourceMetricsFactory;
+import io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetrics;
+import io.debezium.relational.TableId;
+import io.debezium.schema.TopicSelector;
 import io.pgcdc.connector.resource.ResourceScope;
+import io.pgcdc.connector.source.ConnectionSettings;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.time.Duration;
+
+import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
+import static io.debezium.connector.postgresql.PostgresConnectorConfig.SLOT_NAME;
+import static io.debezium.connector.postgresql.PostgresConnectorConfig.SNAPSHOT_MODE;
 
 /**
  * The fetch-task context of one scan or stream fetcher. It owns a task scope; every split gets a
- * split scope inside it. The JDBC connection postgres-cdc opens for a split is registered in that
- * split's scope, so configuring the next split (or closing the context) closes it: upstream
- * overwrote it and leaked one connection, idle in transaction, per queued split. The replication
- * connection, created once per context, lives in the task scope.
+ * split scope inside it, and every connection opened for the split — the JDBC connection, the
+ * replication connection, a heartbeat connection — is registered there, so configuring the next
+ * split or closing the context closes them, on every path. Upstream overwrote the split's
+ * connection and leaked one per queued split; it also logged the Debezium properties, password
+ * included, for every split, and opened a replication connection per snapshot split only to drop
+ * a backfill slot that was never created.
  */
 public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PgcdcFetchTaskContext.class);
 
     /** A hung close (e.g. a dead server) is abandoned after this, so the task can go on. */
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final ResourceScope taskScope;
     private ResourceScope splitScope;
-    private ReplicationConnection registeredReplication;
     private int splitCount;
+
+    private PostgresConnection jdbcConnection;
+    private ReplicationConnection replicationConnection;
+    private PostgresTaskContext postgresTaskContext;
+    private ChangeEventQueue<DataChangeEvent> queue;
+    private PostgresOffsetContext offsetContext;
+    private PostgresPartition partition;
+    private PostgresSchema schema;
+    private ErrorHandler errorHandler;
+    private CDCPostgresDispatcher dispatcher;
+    private SnapshotChangeEventSourceMetrics<PostgresPartition> snapshotMetrics;
+    private Snapshotter snapshotter;
 
     public PgcdcFetchTaskContext(JdbcSourceConfig sourceConfig, PgcdcPostgresDialect dialect) {
         super(sourceConfig, dialect);
@@ -34,24 +88,150 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     @Override
     public void configure(SourceSplitBase split) {
         closeSplitScope();
-        splitScope = taskScope.child("split-" + (++splitCount));
-        super.configure(split);
-        splitScope.register("jdbc connection of " + split.splitId(), getConnection());
-        ReplicationConnection replication = getReplicationConnection();
-        if (replication != null && replication != registeredReplication) {
-            taskScope.register("replication connection", replication);
-            registeredReplication = replication;
+        ResourceScope scope = taskScope.child("split-" + (++splitCount));
+        splitScope = scope;
+        PostgresSourceConfig postgresConfig = (PostgresSourceConfig) sourceConfig;
+        boolean snapshotSplit = split.isSnapshotSplit();
+        PostgresConnectorConfig dbzConfig = connectorConfigFor(split, postgresConfig);
+        setDbzConnectorConfig(dbzConfig);
+        // Never log the connector properties: they hold the password.
+        LOG.info("Configuring fetch task for split {}", split.splitId());
+
+        this.snapshotter =
+                PostgresConnectorConfig.SnapshotMode.parse(dbzConfig.getConfig().getString(SNAPSHOT_MODE))
+                        .getSnapshotter(dbzConfig.getConfig());
+        PostgresConnection.PostgresValueConverterBuilder valueConverters =
+                PostgresObjectUtils.newPostgresValueConverterBuilder(dbzConfig);
+        String role = (snapshotSplit ? "snapshot-" : "stream-") + postgresConfig.getSubtaskId();
+        this.jdbcConnection =
+                scope.register(
+                        "jdbc connection",
+                        new PostgresConnection(
+                                dbzConfig.getJdbcConfig(),
+                                valueConverters,
+                                ConnectionSettings.applicationName(role)));
+
+        TopicSelector<TableId> topicSelector = PostgresTopicSelector.create(dbzConfig);
+        EmbeddedFlinkDatabaseHistory.registerHistory(
+                sourceConfig
+                        .getDbzConfiguration()
+                        .getString(EmbeddedFlinkDatabaseHistory.DATABASE_HISTORY_INSTANCE_NAME),
+                split.getTableSchemas().values());
+        try {
+            this.schema =
+                    PostgresObjectUtils.newSchema(
+                            jdbcConnection,
+                            dbzConfig,
+                            jdbcConnection.getTypeRegistry(),
+                            topicSelector,
+                            valueConverters.build(jdbcConnection.getTypeRegistry()));
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot initialise the PostgreSQL schema: " + e.getMessage(), e);
+        }
+        Offset startingOffset =
+                snapshotSplit
+                        ? new PostgresOffsetFactory().createInitialOffset()
+                        : split.asStreamSplit().getStartingOffset();
+        this.offsetContext =
+                PostgresOffsetUtils.getPostgresOffsetContext(
+                        new PostgresOffsetContext.Loader(dbzConfig), startingOffset);
+        this.partition = new PostgresPartition(dbzConfig.getLogicalName());
+        this.postgresTaskContext = PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
+
+        // A snapshot split needs replication only to backfill; with backfill skipped, none at all.
+        boolean needsReplication = !snapshotSplit || !sourceConfig.isSkipSnapshotBackfill();
+        this.replicationConnection =
+                needsReplication
+                        ? scope.register(
+                                "replication connection",
+                                PostgresObjectUtils.createReplicationConnection(
+                                        postgresTaskContext,
+                                        jdbcConnection,
+                                        snapshotter.shouldSnapshot(),
+                                        dbzConfig))
+                        : null;
+
+        this.queue =
+                new ChangeEventQueue.Builder<DataChangeEvent>()
+                        .pollInterval(dbzConfig.getPollInterval())
+                        .maxBatchSize(dbzConfig.getMaxBatchSize())
+                        .maxQueueSize(dbzConfig.getMaxQueueSize())
+                        .maxQueueSizeInBytes(dbzConfig.getMaxQueueSizeInBytes())
+                        .loggingContextSupplier(
+                                () -> postgresTaskContext.configureLoggingContext("pgcdc-fetch-task"))
+                        .build();
+        this.errorHandler = new PostgresErrorHandler(dbzConfig, queue);
+        io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
+                PostgresObjectUtils.newEventMetadataProvider();
+        String heartbeatRole = "heartbeat-" + postgresConfig.getSubtaskId();
+        this.dispatcher =
+                new CDCPostgresDispatcher(
+                        dbzConfig,
+                        topicSelector,
+                        schema,
+                        queue,
+                        dbzConfig.getTableFilters().dataCollectionFilter(),
+                        DataChangeEvent::new,
+                        metadataProvider,
+                        new HeartbeatFactory<>(
+                                dbzConfig,
+                                topicSelector,
+                                schemaNameAdjuster,
+                                () ->
+                                        scope.register(
+                                                "heartbeat connection",
+                                                new PostgresConnection(
+                                                        dbzConfig.getJdbcConfig(),
+                                                        ConnectionSettings.applicationName(heartbeatRole))),
+                                PgcdcFetchTaskContext::onHeartbeatFailure),
+                        schemaNameAdjuster);
+        this.snapshotMetrics =
+                new DefaultChangeEventSourceMetricsFactory<PostgresPartition>()
+                        .getSnapshotMetrics(postgresTaskContext, queue, metadataProvider);
+    }
+
+    /** Debezium's settings for one split: snapshot splits read one table with a backfill slot. */
+    private PostgresConnectorConfig connectorConfigFor(
+            SourceSplitBase split, PostgresSourceConfig postgresConfig) {
+        Configuration.Builder builder = postgresConfig.getDbzConnectorConfig().getConfig().edit();
+        if (split.isSnapshotSplit()) {
+            builder.with("table.include.list", split.asSnapshotSplit().getTableId().toString())
+                    .with(SLOT_NAME.name(), postgresConfig.getSlotNameForBackfillTask())
+                    .with(DROP_SLOT_ON_STOP.name(), true)
+                    .with(Heartbeat.HEARTBEAT_INTERVAL, 0);
+        } else {
+            if (!StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId())) {
+                // a backfill stream split reads the one table it backfills
+                builder.with(
+                        "table.include.list",
+                        split.asStreamSplit().getTableSchemas().keySet().iterator().next().toString());
+            }
+            // the global stream slot is the user's: never dropped
+            builder.with(DROP_SLOT_ON_STOP.name(), false);
+        }
+        return new PostgresConnectorConfig(builder.build());
+    }
+
+    private static void onHeartbeatFailure(SQLException exception) {
+        String state = exception.getSQLState() == null ? "" : exception.getSQLState();
+        if ("57P01".equals(state)) { // admin_shutdown
+            throw new DebeziumException(
+                    "Could not execute heartbeat action query (Error: " + state + ")", exception);
+        }
+        if ("57P03".equals(state)) { // cannot_connect_now
+            throw new RetriableException(
+                    "Could not execute heartbeat action query (Error: " + state + ")", exception);
         }
     }
 
     private void closeSplitScope() {
-        if (splitScope != null) {
+        ResourceScope scope = splitScope;
+        splitScope = null;
+        if (scope != null) {
             try {
-                splitScope.close();
+                scope.close();
             } catch (Exception e) {
                 throw new IllegalStateException("Closing the previous split's resources failed", e);
-            } finally {
-                splitScope = null;
             }
         }
     }
@@ -66,5 +246,65 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     public void close() throws Exception {
         splitScope = null;
         taskScope.close();
+    }
+
+    @Override
+    public PostgresConnection getConnection() {
+        return jdbcConnection;
+    }
+
+    @Override
+    public ReplicationConnection getReplicationConnection() {
+        return replicationConnection;
+    }
+
+    @Override
+    public PostgresTaskContext getTaskContext() {
+        return postgresTaskContext;
+    }
+
+    @Override
+    public PostgresSchema getDatabaseSchema() {
+        return schema;
+    }
+
+    @Override
+    public ErrorHandler getErrorHandler() {
+        return errorHandler;
+    }
+
+    @Override
+    public PostgresEventDispatcher<TableId> getEventDispatcher() {
+        return dispatcher;
+    }
+
+    @Override
+    public WatermarkDispatcher getWaterMarkDispatcher() {
+        return dispatcher;
+    }
+
+    @Override
+    public PostgresOffsetContext getOffsetContext() {
+        return offsetContext;
+    }
+
+    @Override
+    public PostgresPartition getPartition() {
+        return partition;
+    }
+
+    @Override
+    public ChangeEventQueue<DataChangeEvent> getQueue() {
+        return queue;
+    }
+
+    @Override
+    public SnapshotChangeEventSourceMetrics<PostgresPartition> getSnapshotChangeEventSourceMetrics() {
+        return snapshotMetrics;
+    }
+
+    @Override
+    public Snapshotter getSnapShotter() {
+        return snapshotter;
     }
 }

@@ -40,6 +40,10 @@ class PgcdcFetchTaskContextTest {
         JdbcSourceFetchTaskContext context = dialect.createFetchTaskContext(config);
         assertThat(context).isInstanceOf(PgcdcFetchTaskContext.class);
         int peak = configureQueuedSplits(context, schemas, db);
+        // labelled, and no replication connection for snapshot splits while backfill is skipped
+        assertThat(TestDatabase.await(Duration.ofSeconds(10),
+                () -> db.connectorSessions().values().stream().allMatch(s -> s.startsWith("pgcdc-snapshot-0|"))))
+                .as("sessions: %s", db.connectorSessions()).isTrue();
         context.close();
         context.close(); // idempotent
 
