@@ -236,11 +236,6 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
     }
 
-    /** The scope of the split being read, for resources a fetch task opens for it. */
-    public ResourceScope splitScope() {
-        return splitScope;
-    }
-
     /** Closes every split's and the task's resources; idempotent. */
     @Override
     public void close() throws Exception {

@@ -16,7 +16,6 @@ public final class ConnectionSampler implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private int peak;
-    private int idleInTransactionPeak;
 
     public ConnectionSampler(TestDatabase db) {
         this.db = db;
@@ -32,8 +31,6 @@ public final class ConnectionSampler implements AutoCloseable {
                 synchronized (this) {
                     seenPids.addAll(sessions.keySet());
                     peak = Math.max(peak, sessions.size());
-                    int idleInTx = (int) sessions.values().stream().filter(s -> s.endsWith("|idle in transaction")).count();
-                    idleInTransactionPeak = Math.max(idleInTransactionPeak, idleInTx);
                 }
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -50,10 +47,6 @@ public final class ConnectionSampler implements AutoCloseable {
 
     public synchronized int peak() {
         return peak;
-    }
-
-    public synchronized int idleInTransactionPeak() {
-        return idleInTransactionPeak;
     }
 
     @Override

@@ -68,10 +68,6 @@ public final class EventLog {
         return new ArrayList<>(dataLines);
     }
 
-    public synchronized Schema schema(TableId tableId) {
-        return schemas.get(tableId);
-    }
-
     public synchronized int dataCount() {
         return dataLines.size();
     }

@@ -63,10 +63,6 @@ public final class PipelineJob implements AutoCloseable {
         return log;
     }
 
-    public JobClient client() {
-        return client;
-    }
-
     /** Waits until the log satisfies the condition; fails with the log if it does not. */
     public void await(String what, Duration timeout, Predicate<EventLog> condition) {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -135,7 +135,4 @@ public final class PostgresServer {
         return adminDatabase;
     }
 
-    public boolean isEmbedded() {
-        return embedded != null;
-    }
 }

@@ -78,22 +78,6 @@ public final class TestDatabase {
     }
 
     /**
-     * Sessions of our connector on this server: rows of pg_stat_activity whose application_name
-     * starts with {@code pgcdc}, for this database or replication connections to it.
-     */
-    public Map<Integer, String> ourSessions() {
-        Map<Integer, String> sessions = new LinkedHashMap<>();
-        for (List<String> row :
-                query(
-                        "SELECT pid, application_name, coalesce(state, '') FROM pg_stat_activity"
-                                + " WHERE application_name LIKE 'pgcdc%' AND pid <> pg_backend_pid()"
-                                + " AND (datname = '" + name + "' OR backend_type = 'walsender')")) {
-            sessions.put(Integer.parseInt(row.get(0)), row.get(1) + "|" + row.get(2));
-        }
-        return sessions;
-    }
-
-    /**
      * Every session on this database (walsenders of logical slots carry the database name too)
      * except the harness's own, by pid, as {@code application_name|state}.
      */
