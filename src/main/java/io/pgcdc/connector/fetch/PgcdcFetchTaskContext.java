@@ -36,34 +36,33 @@ import io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetrics;
 import io.debezium.relational.TableId;
 import io.debezium.schema.TopicSelector;
 import io.pgcdc.connector.resource.ResourceScope;
-import io.pgcdc.connector.source.ConnectionSettings;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
-import java.time.Duration;
 
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.SLOT_NAME;
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.SNAPSHOT_MODE;
 
 /**
- * The fetch-task context of one scan or stream fetcher. It owns a task scope; every split gets a
- * split scope inside it, and every connection opened for the split — the JDBC connection, the
- * replication connection, a heartbeat connection — is registered there, so configuring the next
- * split or closing the context closes them, on every path. Upstream overwrote the split's
- * connection and leaked one per queued split; it also logged the Debezium properties, password
- * included, for every split, and opened a replication connection per snapshot split only to drop
- * a backfill slot that was never created.
+ * The fetch-task context of one scan or stream fetcher. It owns a task scope (a child of its
+ * reader's scope); every split gets a split scope inside it, and every connection opened for the
+ * split — a stream or backfill replication connection, a heartbeat connection — is registered
+ * there, so configuring the next split or closing the context closes them, on every path. The JDBC
+ * connection is the reader's ({@link ReaderConnections}): opened once, reused by every split.
+ *
+ * <p>Upstream opened a JDBC connection (and loaded the pg_type registry) per split and overwrote
+ * it, leaking one per queued split; it logged the Debezium properties, password included, for every
+ * split; and it opened a replication connection per snapshot split only to drop a backfill slot
+ * that was never created.
  */
 public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcFetchTaskContext.class);
 
-    /** A hung close (e.g. a dead server) is abandoned after this, so the task can go on. */
-    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
-
+    private final ReaderConnections reader;
     private final ResourceScope taskScope;
     private ResourceScope splitScope;
     private int splitCount;
@@ -80,9 +79,10 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     private SnapshotChangeEventSourceMetrics<PostgresPartition> snapshotMetrics;
     private Snapshotter snapshotter;
 
-    public PgcdcFetchTaskContext(JdbcSourceConfig sourceConfig, PgcdcPostgresDialect dialect) {
+    PgcdcFetchTaskContext(JdbcSourceConfig sourceConfig, PgcdcPostgresDialect dialect, ReaderConnections reader) {
         super(sourceConfig, dialect);
-        this.taskScope = ResourceScope.root("fetch-task", CLOSE_TIMEOUT);
+        this.reader = reader;
+        this.taskScope = reader.openContextScope("fetch-task");
     }
 
     @Override
@@ -102,14 +102,11 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                         .getSnapshotter(dbzConfig.getConfig());
         PostgresConnection.PostgresValueConverterBuilder valueConverters =
                 PostgresObjectUtils.newPostgresValueConverterBuilder(dbzConfig);
-        String role = (snapshotSplit ? "snapshot-" : "stream-") + postgresConfig.getSubtaskId();
-        this.jdbcConnection =
-                scope.register(
-                        "jdbc connection",
-                        new PostgresConnection(
-                                dbzConfig.getJdbcConfig(),
-                                valueConverters,
-                                ConnectionSettings.applicationName(role)));
+        try {
+            this.jdbcConnection = reader.jdbc(snapshotSplit ? "snapshot" : "stream");
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot prepare the reader's connection: " + e.getMessage(), e);
+        }
 
         TopicSelector<TableId> topicSelector = PostgresTopicSelector.create(dbzConfig);
         EmbeddedFlinkDatabaseHistory.registerHistory(
@@ -138,18 +135,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.partition = new PostgresPartition(dbzConfig.getLogicalName());
         this.postgresTaskContext = PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
 
-        // A snapshot split needs replication only to backfill; with backfill skipped, none at all.
-        boolean needsReplication = !snapshotSplit || !sourceConfig.isSkipSnapshotBackfill();
-        this.replicationConnection =
-                needsReplication
-                        ? scope.register(
-                                "replication connection",
-                                PostgresObjectUtils.createReplicationConnection(
-                                        postgresTaskContext,
-                                        jdbcConnection,
-                                        snapshotter.shouldSnapshot(),
-                                        dbzConfig))
-                        : null;
+        // A snapshot split opens one only if its backfill finds changes to replay (see the scan task).
+        this.replicationConnection = snapshotSplit ? null : openReplicationConnection("stream replication connection");
 
         this.queue =
                 new ChangeEventQueue.Builder<DataChangeEvent>()
@@ -163,7 +150,6 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.errorHandler = new PostgresErrorHandler(dbzConfig, queue);
         io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
                 PostgresObjectUtils.newEventMetadataProvider();
-        String heartbeatRole = "heartbeat-" + postgresConfig.getSubtaskId();
         this.dispatcher =
                 new CDCPostgresDispatcher(
                         dbzConfig,
@@ -177,12 +163,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                                 dbzConfig,
                                 topicSelector,
                                 schemaNameAdjuster,
-                                () ->
-                                        scope.register(
-                                                "heartbeat connection",
-                                                new PostgresConnection(
-                                                        dbzConfig.getJdbcConfig(),
-                                                        ConnectionSettings.applicationName(heartbeatRole))),
+                                () -> scope.register("heartbeat connection", reader.openConnection("heartbeat")),
                                 PgcdcFetchTaskContext::onHeartbeatFailure),
                         schemaNameAdjuster);
         this.snapshotMetrics =
@@ -195,9 +176,10 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             SourceSplitBase split, PostgresSourceConfig postgresConfig) {
         Configuration.Builder builder = postgresConfig.getDbzConnectorConfig().getConfig().edit();
         if (split.isSnapshotSplit()) {
+            // the backfill slot belongs to the reader, which drops it when it closes
             builder.with("table.include.list", split.asSnapshotSplit().getTableId().toString())
                     .with(SLOT_NAME.name(), postgresConfig.getSlotNameForBackfillTask())
-                    .with(DROP_SLOT_ON_STOP.name(), true)
+                    .with(DROP_SLOT_ON_STOP.name(), false)
                     .with(Heartbeat.HEARTBEAT_INTERVAL, 0);
         } else {
             if (!StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId())) {
@@ -210,6 +192,30 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             builder.with(DROP_SLOT_ON_STOP.name(), false);
         }
         return new PostgresConnectorConfig(builder.build());
+    }
+
+    /** A replication connection for this split; it connects when streaming starts. */
+    private ReplicationConnection openReplicationConnection(String label) {
+        return splitScope.register(
+                label,
+                PostgresObjectUtils.createReplicationConnection(
+                        postgresTaskContext, jdbcConnection, snapshotter.shouldSnapshot(), getDbzConnectorConfig()));
+    }
+
+    /** The replication connection a snapshot split's backfill streams from, closed with the split. */
+    ReplicationConnection openBackfillReplicationConnection() {
+        replicationConnection = openReplicationConnection("backfill replication connection");
+        return replicationConnection;
+    }
+
+    /** The reader's backfill slot (created on first use). */
+    BackfillSlot backfillSlot() throws SQLException {
+        return reader.backfillSlot();
+    }
+
+    /** Called when a split ends, on every path: no transaction may stay open between splits. */
+    void endSplitTransaction() {
+        reader.endTransaction();
     }
 
     private static void onHeartbeatFailure(SQLException exception) {
@@ -236,7 +242,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
     }
 
-    /** Closes every split's and the task's resources; idempotent. */
+    /** Closes every split's and the task's resources (not the reader's); idempotent. */
     @Override
     public void close() throws Exception {
         splitScope = null;

@@ -1,0 +1,156 @@
+package io.pgcdc.connector.fetch;
+
+import io.debezium.connector.postgresql.connection.Lsn;
+import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.debezium.relational.TableId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/**
+ * One reader's backfill slot {@code <slot.name>_<subtask>}, created once for all the reader's
+ * snapshot splits (upstream created and dropped one per split, each through its own replication
+ * connection) and dropped when the reader closes. A stale inactive slot of the same name, left by a
+ * task that died, is dropped before ours is created.
+ *
+ * <p>With pgoutput, the slot also answers whether a split's table changed between its low and high
+ * watermark by peeking at the decoded changes over the reader's ordinary JDBC connection; when it
+ * did not, the backfill needs no replication connection at all. After each split the slot advances
+ * to the split's high watermark so it retains only the WAL the next split may need.
+ */
+final class BackfillSlot {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackfillSlot.class);
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
+
+    // pgoutput protocol 1 message tags: Insert, Update, Delete (relation oid follows) and Truncate
+    private static final String CHANGES_OF_TABLE =
+            "SELECT count(*) FROM pg_logical_slot_peek_binary_changes(?, ?::pg_lsn, NULL,"
+                    + " 'proto_version', '1', 'publication_names', ?)"
+                    + " WHERE get_byte(data, 0) = 84"
+                    + " OR (get_byte(data, 0) IN (73, 85, 68)"
+                    + " AND ('x' || encode(substring(data from 2 for 4), 'hex'))::bit(32)::bigint"
+                    + " = to_regclass(?)::oid::bigint)";
+
+    private final String name;
+    private final String plugin;
+    private final String publication;
+    private final Supplier<PostgresConnection> connection;
+    private boolean dropped;
+
+    private BackfillSlot(String name, String plugin, String publication, Supplier<PostgresConnection> connection) {
+        this.name = name;
+        this.plugin = plugin;
+        this.publication = publication;
+        this.connection = connection;
+    }
+
+    /** Creates the slot (after dropping a stale inactive one of the same name). */
+    static BackfillSlot create(
+            String name, String plugin, String publication, Supplier<PostgresConnection> connection)
+            throws SQLException {
+        PostgresConnection jdbc = connection.get();
+        Integer activePid = activePid(jdbc, name);
+        if (activePid != null && activePid > 0) {
+            throw new IllegalStateException(
+                    "Backfill slot '" + name + "' is in use by backend " + activePid
+                            + "; is another job running with the same 'slot.name'? Give each job its own 'slot.name'.");
+        }
+        if (activePid != null) {
+            LOG.info("Dropping stale backfill slot '{}' left by an earlier task", name);
+            jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+        }
+        jdbc.prepareQuery(
+                "SELECT * FROM pg_create_logical_replication_slot(?, ?)",
+                ps -> {
+                    ps.setString(1, name);
+                    ps.setString(2, plugin);
+                },
+                rs -> {});
+        LOG.info("Created backfill slot '{}'", name);
+        return new BackfillSlot(name, plugin, publication, connection);
+    }
+
+    String name() {
+        return name;
+    }
+
+    /**
+     * Whether the slot decoded any insert, update, delete or truncate of the table committed before
+     * {@code upTo}. Only pgoutput can be peeked at this way; other plugins always answer true, so
+     * the backfill runs as upstream's does.
+     */
+    boolean hasChanges(TableId table, Lsn upTo) throws SQLException {
+        if (!"pgoutput".equals(plugin)) {
+            return true;
+        }
+        String qualified = quote(table.schema()) + "." + quote(table.table());
+        long changes =
+                connection.get()
+                        .prepareQueryAndMap(
+                                CHANGES_OF_TABLE,
+                                ps -> {
+                                    ps.setString(1, name);
+                                    ps.setString(2, upTo.asString());
+                                    ps.setString(3, publication);
+                                    ps.setString(4, qualified);
+                                },
+                                rs -> rs.next() ? rs.getLong(1) : 0L);
+        return changes > 0;
+    }
+
+    /** Lets the slot release WAL before {@code lsn}; it never moves backwards. */
+    void advanceTo(Lsn lsn) throws SQLException {
+        connection.get()
+                .prepareQuery(
+                        "SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots"
+                                + " WHERE slot_name = ? AND confirmed_flush_lsn < ?::pg_lsn",
+                        ps -> {
+                            ps.setString(1, lsn.asString());
+                            ps.setString(2, name);
+                            ps.setString(3, lsn.asString());
+                        },
+                        rs -> {});
+    }
+
+    /**
+     * Drops the slot over the given connection, waiting briefly for a replication connection that
+     * used it to go away. Idempotent.
+     */
+    synchronized void drop(PostgresConnection jdbc) throws SQLException, InterruptedException {
+        if (dropped) {
+            return;
+        }
+        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        Integer pid = activePid(jdbc, name);
+        while (pid != null && pid > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50); // the walsender exits asynchronously after its client closed
+            pid = activePid(jdbc, name);
+        }
+        if (pid != null) {
+            jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+            LOG.info("Dropped backfill slot '{}'", name);
+        }
+        dropped = true;
+    }
+
+    /** The slot's active pid, 0 if inactive, null if there is no such slot. */
+    private static Integer activePid(PostgresConnection jdbc, String name) throws SQLException {
+        return jdbc.prepareQueryAndMap(
+                "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?",
+                ps -> ps.setString(1, name),
+                rs -> rs.next() ? rs.getInt(1) : null);
+    }
+
+    private static String quote(String identifier) {
+        return "\"" + identifier.replace("\"", "\"\"") + "\"";
+    }
+
+    @Override
+    public String toString() {
+        return "backfill slot " + name;
+    }
+}

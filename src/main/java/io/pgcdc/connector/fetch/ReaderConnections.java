@@ -1,0 +1,189 @@
+package io.pgcdc.connector.fetch;
+
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+
+import io.debezium.connector.postgresql.PostgresConnectorConfig;
+import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.pgcdc.connector.resource.ConnectionLedger;
+import io.pgcdc.connector.resource.ResourceScope;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.SQLException;
+import java.time.Duration;
+
+/**
+ * What one source reader (one subtask) owns on the database for its whole life: one JDBC
+ * connection shared by all its splits — snapshot, backfill and stream, relabelled as its role
+ * changes — and its backfill slot. Fetch-task contexts come and go (the split reader closes its scan
+ * fetcher whenever no snapshot split is queued); their scopes are children of this reader scope,
+ * so the connection and its type registry survive them and are opened once, not once per split.
+ *
+ * <p>Closing (reader close, cancellation, failover) closes every context scope still open, drops
+ * the backfill slot and closes the connection, in that order, on every path.
+ */
+public final class ReaderConnections implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReaderConnections.class);
+
+    /** A hung close (e.g. a dead server) is abandoned after this, so the task can go on. */
+    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final int VALIDATION_TIMEOUT_SECONDS = 5;
+
+    private final PostgresSourceConfig config;
+    private final int subtask;
+    private final ConnectionLedger ledger;
+    private final ResourceScope scope;
+
+    private TrackedPostgresConnection jdbc;
+    private BackfillSlot backfillSlot;
+
+    public ReaderConnections(PostgresSourceConfig config) {
+        this.config = config;
+        this.subtask = config.getSubtaskId();
+        this.ledger = new ConnectionLedger("reader " + subtask);
+        this.scope = ResourceScope.root("reader-" + subtask, CLOSE_TIMEOUT);
+    }
+
+    public ConnectionLedger ledger() {
+        return ledger;
+    }
+
+    int subtask() {
+        return subtask;
+    }
+
+    /** A scope for one fetch-task context, closed with the reader at the latest. */
+    ResourceScope openContextScope(String name) {
+        return scope.child(name);
+    }
+
+    /** {@code <role>-<subtask>}, the suffix of every application_name this reader sets. */
+    String role(String role) {
+        return role + "-" + subtask;
+    }
+
+    /**
+     * The reader's JDBC connection labelled with the role; opened on first use and replaced if the
+     * server closed it since the last split (the replacement is logged).
+     */
+    synchronized PostgresConnection jdbc(String role) throws SQLException {
+        String label = role(role);
+        if (jdbc != null && !isUsable(jdbc)) {
+            LOG.warn("The reader's connection {} is no longer usable; opening a new one", jdbc.role());
+            discardJdbc();
+        }
+        if (jdbc == null) {
+            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(dbzConfig(), label, ledger));
+        } else {
+            jdbc.relabel(label);
+        }
+        return jdbc;
+    }
+
+    /** The reader's connection as it is now (for watermarks within a running split). */
+    synchronized PostgresConnection currentJdbc(String role) throws SQLException {
+        return jdbc != null ? jdbc : jdbc(role);
+    }
+
+    /**
+     * Ends the split's transaction: the snapshot cursor ran with autocommit off, and the session
+     * must not sit idle in transaction (holding a lock and the xmin horizon) between splits.
+     */
+    synchronized void endTransaction() {
+        if (jdbc == null) {
+            return;
+        }
+        try {
+            if (!jdbc.isConnected()) { // the server ended it: calling connection() would reconnect
+                discardJdbc();
+                return;
+            }
+            if (!jdbc.connection().getAutoCommit()) {
+                jdbc.connection().rollback();
+                jdbc.connection().setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            LOG.warn("Could not end the split's transaction; closing the connection: {}", e.getMessage());
+            discardJdbc();
+        }
+    }
+
+    /** The reader's backfill slot, created on first use. */
+    synchronized BackfillSlot backfillSlot() throws SQLException {
+        if (backfillSlot == null) {
+            PostgresConnectorConfig dbz = dbzConfig();
+            String plugin =
+                    PostgresConnectorConfig.LogicalDecoder.parse(dbz.getConfig().getString(PostgresConnectorConfig.PLUGIN_NAME))
+                            .getPostgresPluginName();
+            BackfillSlot slot =
+                    BackfillSlot.create(
+                            config.getSlotNameForBackfillTask(),
+                            plugin,
+                            dbz.publicationName(),
+                            () -> {
+                                try {
+                                    return currentJdbc("backfill");
+                                } catch (SQLException e) {
+                                    throw new IllegalStateException(e.getMessage(), e);
+                                }
+                            });
+            backfillSlot = slot;
+            scope.register("backfill slot " + slot.name(), () -> dropSlot(slot));
+        }
+        return backfillSlot;
+    }
+
+    /** Drops the slot over the reader's connection, or a short one of its own if that is gone. */
+    private void dropSlot(BackfillSlot slot) throws Exception {
+        TrackedPostgresConnection current;
+        synchronized (this) {
+            current = jdbc;
+        }
+        if (current != null && isUsable(current)) {
+            slot.drop(current);
+            return;
+        }
+        try (TrackedPostgresConnection own = TrackedPostgresConnection.open(dbzConfig(), role("backfill"), ledger)) {
+            slot.drop(own);
+        }
+    }
+
+    /** A short-lived labelled connection; the caller owns and closes it. */
+    public TrackedPostgresConnection openConnection(String role) {
+        return TrackedPostgresConnection.open(dbzConfig(), role(role), ledger);
+    }
+
+    private PostgresConnectorConfig dbzConfig() {
+        return config.getDbzConnectorConfig();
+    }
+
+    private static boolean isUsable(TrackedPostgresConnection connection) {
+        try {
+            return connection.isConnected() && connection.connection().isValid(VALIDATION_TIMEOUT_SECONDS);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    private void discardJdbc() {
+        TrackedPostgresConnection broken = jdbc;
+        jdbc = null;
+        try {
+            scope.release(broken);
+        } catch (Exception e) {
+            LOG.debug("Closing a broken connection failed", e);
+        }
+    }
+
+    /** Closes every context scope, drops the backfill slot, closes the connection; idempotent. */
+    @Override
+    public void close() throws Exception {
+        try {
+            scope.close();
+        } finally {
+            LOG.info("{}", ledger);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.pgcdc.connector.fetch;
+
+import io.debezium.connector.postgresql.PostgresConnectorConfig;
+import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.pgcdc.connector.resource.ConnectionLedger;
+import io.pgcdc.connector.source.ConnectionSettings;
+
+import java.sql.SQLException;
+
+import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresValueConverterBuilder;
+
+/**
+ * A Debezium {@link PostgresConnection} labelled {@code pgcdc-<role>} in pg_stat_activity and
+ * counted in its owner's {@link ConnectionLedger} from connect to close. Its close is idempotent.
+ */
+public final class TrackedPostgresConnection extends PostgresConnection {
+
+    private final ConnectionLedger ledger;
+    private String role;
+    private boolean closed;
+
+    private TrackedPostgresConnection(PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
+        // connects and loads the pg_type registry (once per connection, not per split)
+        super(config.getJdbcConfig(), newPostgresValueConverterBuilder(config), ConnectionSettings.applicationName(role));
+        this.role = role;
+        this.ledger = ledger;
+    }
+
+    /** Opens a connection now; a failure leaves nothing open and names the options to check. */
+    public static TrackedPostgresConnection open(PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
+        TrackedPostgresConnection connection = new TrackedPostgresConnection(config, role, ledger);
+        try {
+            connection.connect();
+        } catch (SQLException e) {
+            connection.close();
+            throw new IllegalStateException(
+                    "Cannot open a connection to PostgreSQL (" + ConnectionSettings.applicationName(role) + "): "
+                            + e.getMessage()
+                            + " (check 'hostname', 'port', 'username', 'password' and the database in 'tables')",
+                    e);
+        }
+        ledger.recordOpened(role);
+        return connection;
+    }
+
+    public synchronized String role() {
+        return role;
+    }
+
+    /** Relabels the session (e.g. from snapshot to stream) so pg_stat_activity stays truthful. */
+    public synchronized void relabel(String newRole) throws SQLException {
+        if (!newRole.equals(role)) {
+            // roles are our own constants plus a subtask index: no quoting needed
+            execute("SET application_name = '" + ConnectionSettings.applicationName(newRole) + "'");
+            role = newRole;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            super.close();
+        } finally {
+            if (ledger != null && role != null) {
+                ledger.recordClosed();
+            }
+        }
+    }
+}
