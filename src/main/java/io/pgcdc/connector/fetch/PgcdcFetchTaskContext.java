@@ -89,7 +89,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     public void configure(SourceSplitBase split) {
         closeSplitScope();
         ResourceScope scope = taskScope.child("split-" + (++splitCount));
-        splitScope = scope;
+        synchronized (this) {
+            splitScope = scope;
+        }
         PostgresSourceConfig postgresConfig = (PostgresSourceConfig) sourceConfig;
         boolean snapshotSplit = split.isSnapshotSplit();
         PostgresConnectorConfig dbzConfig = connectorConfigFor(split, postgresConfig);
@@ -196,10 +198,23 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
 
     /** A replication connection for this split; it connects when streaming starts. */
     private ReplicationConnection openReplicationConnection(String label) {
-        return splitScope.register(
+        ResourceScope scope;
+        synchronized (this) {
+            scope = splitScope;
+        }
+        if (scope == null) {
+            throw new IllegalStateException("The split has completed; no connection can be opened for it");
+        }
+        PostgresConnection decoderConnection;
+        try {
+            decoderConnection = reader.decoderHandle();
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot prepare the reader's connection: " + e.getMessage(), e);
+        }
+        return scope.register(
                 label,
                 PostgresObjectUtils.createReplicationConnection(
-                        postgresTaskContext, jdbcConnection, snapshotter.shouldSnapshot(), getDbzConnectorConfig()));
+                        postgresTaskContext, decoderConnection, snapshotter.shouldSnapshot(), getDbzConnectorConfig()));
     }
 
     /** The replication connection a snapshot split's backfill streams from, closed with the split. */
@@ -213,9 +228,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         return reader.backfillSlot();
     }
 
-    /** Called when a split ends, on every path: no transaction may stay open between splits. */
-    void endSplitTransaction() {
-        reader.endTransaction();
+    /**
+     * Called when a snapshot split ends, on every path: its transaction ends and its scope (a
+     * backfill replication connection) closes now, not when the next split comes.
+     */
+    void completeSplit() throws Exception {
+        try {
+            reader.endTransaction();
+        } finally {
+            closeCurrentSplitScope();
+        }
     }
 
     private static void onHeartbeatFailure(SQLException exception) {
@@ -231,22 +253,48 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     private void closeSplitScope() {
-        ResourceScope scope = splitScope;
-        splitScope = null;
-        if (scope != null) {
-            try {
-                scope.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("Closing the previous split's resources failed", e);
-            }
+        try {
+            closeCurrentSplitScope();
+        } catch (Exception e) {
+            throw new IllegalStateException("Closing the previous split's resources failed", e);
         }
     }
 
-    /** Closes every split's and the task's resources (not the reader's); idempotent. */
+    private void closeCurrentSplitScope() throws Exception {
+        ResourceScope scope;
+        synchronized (this) {
+            scope = splitScope;
+            splitScope = null;
+        }
+        if (scope != null) {
+            scope.close();
+        }
+    }
+
+    /**
+     * Closes every split's and the task's resources (not the reader's); idempotent. The current
+     * split's scope is closed first and on purpose, so it is not reported as left open.
+     */
     @Override
     public void close() throws Exception {
-        splitScope = null;
-        taskScope.close();
+        Exception failure = null;
+        try {
+            closeCurrentSplitScope();
+        } catch (Exception e) {
+            failure = e;
+        }
+        try {
+            taskScope.close();
+        } catch (Exception e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override

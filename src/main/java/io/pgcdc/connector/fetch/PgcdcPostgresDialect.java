@@ -9,10 +9,12 @@ import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.util.FlinkRuntimeException;
 
+import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.Utils;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.jdbc.JdbcConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
+import io.pgcdc.connector.source.ConnectionSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,7 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     /** Set on the reader's instance only; never serialized (readers build theirs on the task). */
     private final transient ReaderConnections reader;
     private transient ConnectionLedger enumeratorLedger;
+    private transient TrackedPostgresConnection enumeratorConnection;
 
     /** The enumerator's dialect. */
     public PgcdcPostgresDialect(PostgresSourceConfig config) {
@@ -57,20 +60,34 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         return new PgcdcPostgresDialect(config, reader);
     }
 
+    /**
+     * On a reader, a short connection of its own (rare: schema discovery for a restored stream
+     * split). On the enumerator, a handle on the enumerator's one connection, whatever the number
+     * of tasks postgres-cdc runs there (discovery, slot check, the chunk splitter's long-held one).
+     */
     @Override
     public JdbcConnection openJdbcConnection(JdbcSourceConfig sourceConfig) {
         if (reader != null) {
             return reader.openConnection("reader");
         }
-        return TrackedPostgresConnection.open(
-                ((PostgresSourceConfig) sourceConfig).getDbzConnectorConfig(), ENUMERATOR_ROLE, enumeratorLedger());
+        PostgresConnectorConfig dbz = ((PostgresSourceConfig) sourceConfig).getDbzConnectorConfig();
+        try {
+            return new SharedConnectionHandle(
+                    dbz, enumeratorConnection(dbz).connection(), ConnectionSettings.applicationName(ENUMERATOR_ROLE));
+        } catch (SQLException e) {
+            throw new FlinkRuntimeException("Cannot open a connection to PostgreSQL: " + e.getMessage(), e);
+        }
     }
 
-    private synchronized ConnectionLedger enumeratorLedger() {
+    /** The enumerator's connection, opened on first use and again after {@link #close()}. */
+    private synchronized TrackedPostgresConnection enumeratorConnection(PostgresConnectorConfig dbz) {
         if (enumeratorLedger == null) {
             enumeratorLedger = new ConnectionLedger(ENUMERATOR_ROLE);
         }
-        return enumeratorLedger;
+        if (enumeratorConnection == null) {
+            enumeratorConnection = TrackedPostgresConnection.open(dbz, ENUMERATOR_ROLE, enumeratorLedger);
+        }
+        return enumeratorConnection;
     }
 
     /**
@@ -134,10 +151,16 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         }
     }
 
-    /** Nothing pooled to close: unlike upstream, this never clears other jobs' pools. */
+    /**
+     * Called when the enumerator's split assigner closes: closes the enumerator's connection.
+     * Unlike upstream's, it never clears the pools of other jobs in the JVM. A reader's dialect
+     * owns nothing; its reader does.
+     */
     @Override
-    public void close() {
-        if (reader == null && enumeratorLedger != null) {
+    public synchronized void close() {
+        if (enumeratorConnection != null) {
+            enumeratorConnection.close();
+            enumeratorConnection = null;
             LOG.info("{}", enumeratorLedger);
         }
     }

@@ -44,7 +44,7 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
             }
             super.execute(context);
         } finally {
-            ctx.endSplitTransaction();
+            ctx.completeSplit();
         }
     }
 

@@ -6,6 +6,7 @@ import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.resource.ResourceScope;
+import io.pgcdc.connector.source.ConnectionSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +81,17 @@ public final class ReaderConnections implements AutoCloseable {
             jdbc.relabel(label);
         }
         return jdbc;
+    }
+
+    /**
+     * A handle on the reader's connection for a replication connection's decoder: Debezium's
+     * pgoutput decoder closes the connection it was given whenever the replication connection
+     * closes or reconnects, which must not close the reader's. Closing the handle leaves it open.
+     */
+    synchronized PostgresConnection decoderHandle() throws SQLException {
+        TrackedPostgresConnection shared = (TrackedPostgresConnection) currentJdbc("stream");
+        return new SharedConnectionHandle(
+                dbzConfig(), shared.connection(), ConnectionSettings.applicationName(shared.role()));
     }
 
     /** The reader's connection as it is now (for watermarks within a running split). */

@@ -5,6 +5,7 @@ import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.source.ConnectionSettings;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 
 import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresValueConverterBuilder;
@@ -16,13 +17,16 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
 public final class TrackedPostgresConnection extends PostgresConnection {
 
     private final ConnectionLedger ledger;
+    private final String initialRole;
     private String role;
+    private boolean counted;
     private boolean closed;
 
     private TrackedPostgresConnection(PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
         // connects and loads the pg_type registry (once per connection, not per split)
         super(config.getJdbcConfig(), newPostgresValueConverterBuilder(config), ConnectionSettings.applicationName(role));
         this.role = role;
+        this.initialRole = role;
         this.ledger = ledger;
     }
 
@@ -39,8 +43,13 @@ public final class TrackedPostgresConnection extends PostgresConnection {
                             + " (check 'hostname', 'port', 'username', 'password' and the database in 'tables')",
                     e);
         }
-        ledger.recordOpened(role);
+        connection.markCounted();
         return connection;
+    }
+
+    private synchronized void markCounted() {
+        counted = true;
+        ledger.recordOpened(role);
     }
 
     public synchronized String role() {
@@ -56,6 +65,29 @@ public final class TrackedPostgresConnection extends PostgresConnection {
         }
     }
 
+    /**
+     * Debezium calls {@code connection()} freely, and it silently reconnects a closed connection;
+     * after its owner closed it that would be a connection nobody owns, so it fails instead. A
+     * reconnect before that (the server dropped the session) is counted.
+     */
+    @Override
+    public synchronized Connection connection(boolean executeOnConnect) throws SQLException {
+        if (closed) {
+            throw new SQLException(ConnectionSettings.applicationName(role) + " was closed by its owner");
+        }
+        boolean reconnecting = counted && !isConnected();
+        Connection connection = super.connection(executeOnConnect);
+        if (reconnecting) {
+            ledger.recordClosed();
+            ledger.recordOpened(role);
+            if (!role.equals(initialRole)) {
+                // a new session starts with the constructor's label
+                execute("SET application_name = '" + ConnectionSettings.applicationName(role) + "'");
+            }
+        }
+        return connection;
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
@@ -65,7 +97,7 @@ public final class TrackedPostgresConnection extends PostgresConnection {
         try {
             super.close();
         } finally {
-            if (ledger != null && role != null) {
+            if (counted) {
                 ledger.recordClosed();
             }
         }

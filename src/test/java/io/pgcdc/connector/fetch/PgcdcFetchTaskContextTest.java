@@ -35,7 +35,7 @@ class PgcdcFetchTaskContextTest {
         PostgresSourceConfig config = prepare(db);
         ReaderConnections reader = new ReaderConnections(config);
         PgcdcPostgresDialect dialect = PgcdcPostgresDialect.forReader(config, reader);
-        Map<TableId, TableChange> schemas = new PgcdcPostgresDialect(config).discoverDataCollectionSchemas(config);
+        Map<TableId, TableChange> schemas = discover(config);
         assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty())).isTrue();
 
         JdbcSourceFetchTaskContext context = dialect.createFetchTaskContext(config);
@@ -65,7 +65,7 @@ class PgcdcFetchTaskContextTest {
     void stockContextPilesUpConnectionsForComparison(TestDatabase db) throws Exception {
         PostgresSourceConfig config = prepare(db);
         PostgresDialect stock = new PostgresDialect(config);
-        Map<TableId, TableChange> schemas = new PgcdcPostgresDialect(config).discoverDataCollectionSchemas(config);
+        Map<TableId, TableChange> schemas = discover(config);
         JdbcSourceFetchTaskContext context = stock.createFetchTaskContext(config);
         int peak = configureQueuedSplits(context, schemas, db);
         context.close();
@@ -74,6 +74,16 @@ class PgcdcFetchTaskContextTest {
                 QUEUED_SPLITS, peak, db.connectorSessions().size());
         db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
                 + " AND pid <> pg_backend_pid()");
+    }
+
+    /** Discovers the schemas as the enumerator does; closing its dialect closes its connection. */
+    private static Map<TableId, TableChange> discover(PostgresSourceConfig config) {
+        PgcdcPostgresDialect enumeratorDialect = new PgcdcPostgresDialect(config);
+        try {
+            return enumeratorDialect.discoverDataCollectionSchemas(config);
+        } finally {
+            enumeratorDialect.close();
+        }
     }
 
     private static PostgresSourceConfig prepare(TestDatabase db) {

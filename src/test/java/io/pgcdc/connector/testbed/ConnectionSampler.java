@@ -1,18 +1,27 @@
 package io.pgcdc.connector.testbed;
 
-import java.util.HashSet;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Samples pg_stat_activity every 100 ms for every session on a test database except the harness's: distinct backend pids seen ("opened") and the largest count in one sample
- * ("peak"), as shared/README.md defines them.
+ * Samples pg_stat_activity every 100 ms for every session on a test database except the
+ * harness's: distinct backend pids seen ("opened", with the label each had), the largest count in
+ * one sample ("peak"), as shared/README.md defines them, and any session idle in transaction for
+ * longer than a second (a split's transaction left open).
  */
 public final class ConnectionSampler implements AutoCloseable {
 
+    private static final Duration STUCK = Duration.ofSeconds(1);
+
+    /** The label given to the walsender that streams the user's global slot (the stream phase). */
+    public static final String STREAM_WALSENDER = "walsender of the global slot";
+
     private final TestDatabase db;
-    private final Set<Integer> seenPids = new HashSet<>();
+    private final Map<Integer, String> seen = new HashMap<>();
+    private final Map<Integer, String> stuck = new HashMap<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private int peak;
@@ -28,8 +37,14 @@ public final class ConnectionSampler implements AutoCloseable {
         while (running.get()) {
             try {
                 Map<Integer, String> sessions = db.connectorSessions();
+                Map<Integer, String> stuckNow = db.stuckInTransaction(STUCK);
+                Integer streaming = db.globalSlotReader();
                 synchronized (this) {
-                    seenPids.addAll(sessions.keySet());
+                    sessions.forEach((pid, label) -> seen.putIfAbsent(pid, label.substring(0, label.indexOf('|'))));
+                    if (streaming != null && seen.containsKey(streaming)) {
+                        seen.put(streaming, STREAM_WALSENDER);
+                    }
+                    stuck.putAll(stuckNow);
                     peak = Math.max(peak, sessions.size());
                 }
                 Thread.sleep(100);
@@ -42,11 +57,40 @@ public final class ConnectionSampler implements AutoCloseable {
     }
 
     public synchronized int opened() {
-        return seenPids.size();
+        return seen.size();
+    }
+
+    /** Sessions opened, not counting the stream phase's walsender (one per job, not per split). */
+    public synchronized int openedForSnapshot() {
+        return (int) seen.values().stream().filter(label -> !STREAM_WALSENDER.equals(label)).count();
     }
 
     public synchronized int peak() {
         return peak;
+    }
+
+    /** The labels (application_name) of the sessions seen, one entry per label. */
+    public synchronized TreeSet<String> labels() {
+        return new TreeSet<>(seen.values());
+    }
+
+    /** How many sessions with each label were seen. */
+    public synchronized Map<String, Integer> openedByLabel() {
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        seen.values().forEach(label -> counts.merge(label, 1, Integer::sum));
+        return counts;
+    }
+
+    /** Sessions seen idle in transaction for longer than a second, by pid. */
+    public synchronized Map<Integer, String> stuckInTransaction() {
+        return new HashMap<>(stuck);
+    }
+
+    /** Starts counting afresh (peak, opened, stuck). */
+    public synchronized void reset() {
+        seen.clear();
+        stuck.clear();
+        peak = 0;
     }
 
     @Override
@@ -54,5 +98,10 @@ public final class ConnectionSampler implements AutoCloseable {
         running.set(false);
         thread.interrupt();
         thread.join(5000);
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "peak=" + peak + " opened=" + seen.size() + " by label " + openedByLabel();
     }
 }

@@ -5,11 +5,16 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -46,17 +51,59 @@ public final class PipelineJob implements AutoCloseable {
     }
 
     public static PipelineJob start(Source<Event, ?, ?> source, int parallelism) throws Exception {
+        return start(source, parallelism, new Configuration());
+    }
+
+    /**
+     * Starts the job with extra settings (e.g. a restart strategy or a savepoint to restore); by
+     * default a failure fails the job.
+     */
+    public static PipelineJob start(Source<Event, ?, ?> source, int parallelism, Configuration settings)
+            throws Exception {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        conf.addAll(settings);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
         env.enableCheckpointing(1000);
-        CloseableIterator<Event> events =
+        DataStream<Event> stream =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "postgres")
-                        .setParallelism(parallelism)
+                        .uid("postgres-source")
+                        .setParallelism(parallelism);
+        // A pass-through with a fresh uid per run, so a restored job restores the source's state
+        // but not the previous run's collect sink (whose buffer belongs to the previous client).
+        CloseableIterator<Event> events =
+                stream.map(event -> event, stream.getType())
+                        .uid("pass-through-" + UUID.randomUUID())
                         .collectAsync();
         JobClient client = env.executeAsync("pgcdc-test");
         return new PipelineJob(client, events);
+    }
+
+    /** Settings that restart a failed task up to three times. */
+    public static Configuration withRestarts() {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        return conf;
+    }
+
+    /** Settings that restore the job from a savepoint. */
+    public static Configuration restoringFrom(String savepoint) {
+        Configuration conf = new Configuration();
+        conf.set(SavepointConfigOptions.SAVEPOINT_PATH, savepoint);
+        conf.set(SavepointConfigOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+        return conf;
+    }
+
+    /** Stops the job with a savepoint in the directory; returns the savepoint's path. */
+    public String stopWithSavepoint(Path directory) throws Exception {
+        String path =
+                client.stopWithSavepoint(false, directory.toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(120, TimeUnit.SECONDS);
+        drainer.join(30_000);
+        return path;
     }
 
     public EventLog log() {

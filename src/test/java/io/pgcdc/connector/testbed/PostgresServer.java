@@ -10,6 +10,8 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -74,6 +76,9 @@ public final class PostgresServer {
                             .setServerConfig("synchronous_commit", "off")
                             .setServerConfig("full_page_writes", "off")
                             .setServerConfig("wal_sender_timeout", "0")
+                            // a server log the tests can read back with pg_read_file
+                            .setServerConfig("logging_collector", "on")
+                            .setServerConfig("log_filename", "postgresql.log")
                             .setPGStartupWait(Duration.ofSeconds(120))
                             .start();
             return new PostgresServer("localhost", pg.getPort(), "postgres", "postgres", "postgres", pg);
@@ -100,6 +105,28 @@ public final class PostgresServer {
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot reach the test PostgreSQL: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The lines of the server log that contain the text, read with {@code pg_read_file}; empty when
+     * the server does not collect its log (an external server without {@code logging_collector}).
+     */
+    public List<String> serverLogLines(String text) {
+        List<String> lines = new ArrayList<>();
+        try (Connection c = connect(adminDatabase);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_read_file(pg_current_logfile())")) {
+            if (rs.next() && rs.getString(1) != null) {
+                for (String line : rs.getString(1).split("\n")) {
+                    if (line.contains(text)) {
+                        lines.add(line);
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            // no log collector or no privilege: nothing to read
+        }
+        return lines;
     }
 
     /** A connection of the test itself, labelled {@code test-harness} so oracles can skip it. */

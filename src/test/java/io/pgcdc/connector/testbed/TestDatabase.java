@@ -87,10 +87,38 @@ public final class TestDatabase {
                 query(
                         "SELECT pid, coalesce(application_name, ''), coalesce(state, '') FROM pg_stat_activity"
                                 + " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
-                                + " AND coalesce(application_name, '') <> 'test-harness'")) {
+                                + " AND coalesce(application_name, '') <> 'test-harness'"
+                                // client backends and walsenders: not autovacuum workers
+                                + " AND backend_type IN ('client backend', 'walsender')")) {
             sessions.put(Integer.parseInt(row.get(0)), row.get(1) + "|" + row.get(2));
         }
         return sessions;
+    }
+
+    /**
+     * Sessions of the connector (as {@link #connectorSessions()}) idle in transaction for longer
+     * than the given time: a split's transaction left open, not one between two cursor fetches.
+     */
+    public Map<Integer, String> stuckInTransaction(Duration longerThan) {
+        Map<Integer, String> sessions = new HashMap<>();
+        for (List<String> row :
+                query(
+                        "SELECT pid, coalesce(application_name, '') FROM pg_stat_activity"
+                                + " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
+                                + " AND coalesce(application_name, '') <> 'test-harness'"
+                                + " AND backend_type IN ('client backend', 'walsender')"
+                                + " AND state = 'idle in transaction'"
+                                + " AND now() - state_change > interval '" + longerThan.toMillis() + " milliseconds'")) {
+            sessions.put(Integer.parseInt(row.get(0)), row.get(1));
+        }
+        return sessions;
+    }
+
+    /** The pid of the walsender streaming the user's global slot, or null. */
+    public Integer globalSlotReader() {
+        List<List<String>> rows =
+                query("SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '" + slotName() + "'");
+        return rows.isEmpty() || rows.get(0).get(0) == null ? null : Integer.valueOf(rows.get(0).get(0));
     }
 
     public List<String> slots() {

@@ -1,0 +1,106 @@
+package io.pgcdc.connector.source;
+
+import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
+
+import io.pgcdc.connector.testbed.ConnectionSampler;
+import io.pgcdc.connector.testbed.PipelineJob;
+import io.pgcdc.connector.testbed.PostgresExtension;
+import io.pgcdc.connector.testbed.TestDatabase;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 3, scenarios 1, 2, 6 and 7: connections during a snapshot of many small splits stay bounded
+ * by parallelism, not by the number of splits; nothing is idle in transaction between splits; and
+ * cancelling leaves nothing but the user's slot. The stock upstream dialect runs the same snapshot
+ * for comparison (reported, not asserted).
+ */
+@ExtendWith(PostgresExtension.class)
+class ConnectionBoundsTest {
+
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}, {2} splits")
+    @CsvSource({
+        "1, off, 500", "2, off, 500", "4, off, 500",
+        "1, on, 500", "2, on, 500", "4, on, 500",
+        "2, off, 50", "2, on, 50"
+    })
+    void connectionsAreBoundedByParallelismNotSplits(int parallelism, String backfill, int splits, TestDatabase db)
+            throws Exception {
+        SnapshotTable table = SnapshotTable.create(db, splits);
+        PostgresDataSource source = table.source("on".equals(backfill));
+        SnapshotFigures ours;
+        try (ConnectionSampler sampler = new ConnectionSampler(db);
+                PipelineJob job = PipelineJob.start(source.createSource(), parallelism)) {
+            table.awaitSnapshot(job);
+            ours = SnapshotFigures.of(sampler);
+            assertThat(db.stuckInTransaction(Duration.ZERO)).as("idle in transaction after the snapshot").isEmpty();
+            table.cancelAndAssertNothingLeft(job);
+        }
+        System.out.printf("ours:  p=%d backfill=%s splits=%d -> %s%n", parallelism, backfill, splits, ours);
+
+        assertThat(ours.peak).as("peak sessions (%s)", ours).isLessThanOrEqualTo(2 * parallelism + 2);
+        // the walsender of the stream phase, once per job, may start before the last row is seen
+        assertThat(ours.openedForSnapshot).as("sessions opened (%s)", ours).isLessThanOrEqualTo(3 * parallelism);
+        assertThat(ours.stuck).as("sessions idle in transaction for more than 1 s").isEmpty();
+        assertThat(ours.labels).as("labels").doesNotContainKey("Debezium Drop Slot");
+        assertThat(db.server().serverLogLines(db.slotName() + "_"))
+                .as("server log lines about our backfill slots")
+                .noneMatch(line -> line.contains("does not exist"));
+    }
+
+    @Test
+    void stockDialectForComparison(TestDatabase db) throws Exception {
+        SnapshotTable table = SnapshotTable.create(db, 500);
+        PostgresDataSource source = table.source(false);
+        PostgresPipelineSource stock =
+                new PostgresPipelineSource(
+                        source.configFactory(),
+                        source.createDeserializer(),
+                        new PostgresDialect(source.configFactory().create(0)));
+        try (ConnectionSampler sampler = new ConnectionSampler(db);
+                PipelineJob job = PipelineJob.start(stock, 2)) {
+            table.awaitSnapshot(job);
+            System.out.printf("stock: p=2 backfill=off splits=500 -> %s%n", SnapshotFigures.of(sampler));
+        }
+    }
+
+    /** What the sampler saw from job start to the end of the snapshot. */
+    static final class SnapshotFigures {
+        final int peak;
+        final int opened;
+        final int openedForSnapshot;
+        final Map<String, Integer> labels;
+        final Map<Integer, String> stuck;
+
+        private SnapshotFigures(
+                int peak, int opened, int openedForSnapshot, Map<String, Integer> labels, Map<Integer, String> stuck) {
+            this.peak = peak;
+            this.opened = opened;
+            this.openedForSnapshot = openedForSnapshot;
+            this.labels = labels;
+            this.stuck = stuck;
+        }
+
+        static SnapshotFigures of(ConnectionSampler sampler) {
+            return new SnapshotFigures(
+                    sampler.peak(),
+                    sampler.opened(),
+                    sampler.openedForSnapshot(),
+                    sampler.openedByLabel(),
+                    sampler.stuckInTransaction());
+        }
+
+        @Override
+        public String toString() {
+            return "peak " + peak + ", opened " + opened + " " + labels + (stuck.isEmpty() ? "" : ", stuck " + stuck);
+        }
+    }
+
+}
