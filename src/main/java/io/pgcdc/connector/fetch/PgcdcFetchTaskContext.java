@@ -207,7 +207,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
         PostgresConnection decoderConnection;
         try {
-            decoderConnection = reader.decoderHandle();
+            decoderConnection = reader.sharedHandle();
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot prepare the reader's connection: " + e.getMessage(), e);
         }

@@ -61,14 +61,19 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     }
 
     /**
-     * On a reader, a short connection of its own (rare: schema discovery for a restored stream
-     * split). On the enumerator, a handle on the enumerator's one connection, whatever the number
-     * of tasks postgres-cdc runs there (discovery, slot check, the chunk splitter's long-held one).
+     * A handle on the owner's one connection, whatever the number of tasks postgres-cdc runs with
+     * "its own" connection: on the enumerator discovery, the slot check and the chunk splitter's
+     * long-held one; on a reader the schema discovery when the stream split arrives (no snapshot
+     * split runs then) and the slot removal of the {@code snapshot} startup mode.
      */
     @Override
     public JdbcConnection openJdbcConnection(JdbcSourceConfig sourceConfig) {
         if (reader != null) {
-            return reader.openConnection("reader");
+            try {
+                return reader.sharedHandle();
+            } catch (SQLException e) {
+                throw new FlinkRuntimeException("Cannot open a connection to PostgreSQL: " + e.getMessage(), e);
+            }
         }
         PostgresConnectorConfig dbz = ((PostgresSourceConfig) sourceConfig).getDbzConnectorConfig();
         try {

@@ -84,11 +84,12 @@ public final class ReaderConnections implements AutoCloseable {
     }
 
     /**
-     * A handle on the reader's connection for a replication connection's decoder: Debezium's
-     * pgoutput decoder closes the connection it was given whenever the replication connection
-     * closes or reconnects, which must not close the reader's. Closing the handle leaves it open.
+     * A handle on the reader's connection, closed by whoever asked for it without closing the
+     * connection. Used where postgres-cdc or Debezium want a connection of their own: a
+     * replication connection's decoder (which closes its connection whenever the replication
+     * connection closes or reconnects) and the dialect's occasional reader-side queries.
      */
-    synchronized PostgresConnection decoderHandle() throws SQLException {
+    synchronized PostgresConnection sharedHandle() throws SQLException {
         TrackedPostgresConnection shared = (TrackedPostgresConnection) currentJdbc("stream");
         return new SharedConnectionHandle(
                 dbzConfig(), shared.connection(), ConnectionSettings.applicationName(shared.role()));

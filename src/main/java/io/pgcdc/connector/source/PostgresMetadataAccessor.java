@@ -11,7 +11,8 @@ import org.apache.flink.util.FlinkRuntimeException;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.history.TableChanges.TableChange;
 import io.pgcdc.connector.factory.PostgresSourceSettings;
-import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
+import io.pgcdc.connector.fetch.TrackedPostgresConnection;
+import io.pgcdc.connector.resource.ConnectionLedger;
 
 import javax.annotation.Nullable;
 
@@ -89,8 +90,8 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
         io.debezium.relational.TableId dbzId =
                 new io.debezium.relational.TableId(
                         null, tableId.getSchemaName(), tableId.getTableName());
-        PgcdcPostgresDialect dialect = new PgcdcPostgresDialect(config);
-        try (PostgresConnection jdbc = (PostgresConnection) dialect.openJdbcConnection(config)) {
+        try (PostgresConnection jdbc =
+                TrackedPostgresConnection.open(config.getDbzConnectorConfig(), ROLE, new ConnectionLedger(ROLE))) {
             TableChange change = new CustomPostgresSchema(jdbc, config).getTableSchema(dbzId);
             return deserializer.register(dbzId, change.getTable()).getSchema();
         }
