@@ -3,7 +3,9 @@ package io.pgcdc.connector.demo;
 import org.apache.flink.cdc.common.source.DataSource;
 import org.apache.flink.cdc.common.source.FlinkSourceProvider;
 
+import io.pgcdc.connector.source.PostgresPipelineSource;
 import io.pgcdc.connector.testbed.ConnectionSampler;
+import io.pgcdc.connector.testbed.LedgerMetrics;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresServer;
 import io.pgcdc.connector.testbed.SourceConfigs;
@@ -37,7 +39,9 @@ public final class DemoMain {
             int printed = 0;
             try (ConnectionSampler sampler = new ConnectionSampler(db)) {
                 try (PipelineJob job = PipelineJob.start(
-                        ((FlinkSourceProvider) source.getEventSourceProvider()).getSource(), 2)) {
+                        ((FlinkSourceProvider) source.getEventSourceProvider()).getSource(),
+                        2,
+                        LedgerMetrics.reporterSettings())) {
                     job.await("snapshot", Duration.ofSeconds(120), log -> log.dataCount() >= 20);
                     printed = print(job.log().lines(), printed);
                     db.execute(
@@ -52,6 +56,12 @@ public final class DemoMain {
                         "SUMMARY connections: opened=%d peak=%d open-after-job=%d (%s) events=%d%n",
                         sampler.opened(), sampler.peak(), db.connectorSessions().size(),
                         drained ? "all closed" : "LEAKED", printed);
+                System.out.printf(
+                        "SUMMARY reader metrics (%s, %s): opened=%d open=%d%n",
+                        PostgresPipelineSource.OPENED_CONNECTIONS_METRIC,
+                        PostgresPipelineSource.OPEN_CONNECTIONS_METRIC,
+                        LedgerMetrics.opened(),
+                        LedgerMetrics.open());
             }
         } finally {
             TestDatabases.drop(db);

@@ -3,6 +3,7 @@ package io.pgcdc.connector.source;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 
 import io.pgcdc.connector.testbed.ConnectionSampler;
+import io.pgcdc.connector.testbed.LedgerMetrics;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.TestDatabase;
@@ -36,13 +37,18 @@ class ConnectionBoundsTest {
         SnapshotTable table = SnapshotTable.create(db, splits);
         PostgresDataSource source = table.source("on".equals(backfill));
         SnapshotFigures ours;
+        LedgerMetrics.clear();
         try (ConnectionSampler sampler = new ConnectionSampler(db);
-                PipelineJob job = PipelineJob.start(source.createSource(), parallelism)) {
+                PipelineJob job =
+                        PipelineJob.start(source.createSource(), parallelism, LedgerMetrics.reporterSettings())) {
             table.awaitSnapshot(job);
             ours = SnapshotFigures.of(sampler);
             assertThat(db.stuckInTransaction(Duration.ZERO)).as("idle in transaction after the snapshot").isEmpty();
             table.cancelAndAssertNothingLeft(job);
         }
+        // the readers' own metrics agree: one connection per reader, all closed
+        assertThat(LedgerMetrics.opened()).as("pgcdcConnectionsOpened over all readers").isBetween(1L, (long) parallelism);
+        assertThat(LedgerMetrics.open()).as("pgcdcOpenConnections after cancelling").isZero();
         System.out.printf("ours:  p=%d backfill=%s splits=%d -> %s%n", parallelism, backfill, splits, ours);
 
         assertThat(ours.peak).as("peak sessions (%s)", ours).isLessThanOrEqualTo(2 * parallelism + 2);
