@@ -25,6 +25,7 @@ final class BackfillSlot {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackfillSlot.class);
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
+    private static final Duration FLUSH_WAIT = Duration.ofSeconds(10);
 
     // pgoutput protocol 1 message tags: Insert, Update, Delete (relation oid follows) and Truncate
     private static final String CHANGES_OF_TABLE =
@@ -87,6 +88,10 @@ final class BackfillSlot {
         if (!"pgoutput".equals(plugin)) {
             return true;
         }
+        if (!awaitFlushed(upTo)) {
+            LOG.info("WAL up to {} was not flushed within {}; replaying the backfill to be safe", upTo, FLUSH_WAIT);
+            return true;
+        }
         String qualified = quote(table.schema()) + "." + quote(table.table());
         long changes =
                 connection.get()
@@ -100,6 +105,35 @@ final class BackfillSlot {
                                 },
                                 rs -> rs.next() ? rs.getLong(1) : 0L);
         return changes > 0;
+    }
+
+    /**
+     * Logical decoding reads only flushed WAL; with {@code synchronous_commit=off} a commit before
+     * the high watermark may not be flushed yet, and a peek would not see it. Waits for the flush
+     * (the WAL writer flushes within {@code wal_writer_delay}, 200 ms by default).
+     */
+    private boolean awaitFlushed(Lsn upTo) throws SQLException {
+        long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
+        while (true) {
+            boolean flushed =
+                    connection.get()
+                            .prepareQueryAndMap(
+                                    "SELECT pg_current_wal_flush_lsn() >= ?::pg_lsn",
+                                    ps -> ps.setString(1, upTo.asString()),
+                                    rs -> rs.next() && rs.getBoolean(1));
+            if (flushed) {
+                return true;
+            }
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
     }
 
     /** Lets the slot release WAL before {@code lsn}; it never moves backwards. */

@@ -2,6 +2,7 @@ package io.pgcdc.connector.source;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.cdc.common.event.CreateTableEvent;
+import org.apache.flink.cdc.common.data.RecordData;
 import org.apache.flink.cdc.common.event.DataChangeEvent;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.cdc.common.event.TableId;
@@ -106,12 +107,10 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
                                 meta));
                 break;
             case UPDATE:
+                RecordData after = converter.convert(value.getStruct(Envelope.FieldName.AFTER));
                 out.collect(
                         DataChangeEvent.updateEvent(
-                                converter.tableId(),
-                                converter.convert(value.getStruct(Envelope.FieldName.BEFORE)),
-                                converter.convert(value.getStruct(Envelope.FieldName.AFTER)),
-                                meta));
+                                converter.tableId(), beforeImage(converter, record, value, after), after, meta));
                 break;
             case DELETE:
                 out.collect(
@@ -124,6 +123,20 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
                 // TRUNCATE and logical decoding messages carry no rows.
                 break;
         }
+    }
+
+    /**
+     * The row before an update. Without {@code REPLICA IDENTITY FULL} PostgreSQL sends none; then
+     * the key columns (from the record key, other columns null) stand for it, which is what sinks
+     * keyed by the primary key need. Flink CDC cannot carry an update without a before image.
+     */
+    private static RecordData beforeImage(
+            TableRowConverter converter, SourceRecord record, Struct value, RecordData after) {
+        Struct before = value.getStruct(Envelope.FieldName.BEFORE);
+        if (before != null) {
+            return converter.convert(before);
+        }
+        return record.key() instanceof Struct ? converter.convert((Struct) record.key()) : after;
     }
 
     private Map<String, String> metadata(
