@@ -35,6 +35,7 @@ import io.debezium.pipeline.metrics.DefaultChangeEventSourceMetricsFactory;
 import io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetrics;
 import io.debezium.relational.TableId;
 import io.debezium.schema.TopicSelector;
+import io.pgcdc.connector.resource.Closeables;
 import io.pgcdc.connector.resource.ResourceScope;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.slf4j.Logger;
@@ -277,24 +278,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
      */
     @Override
     public void close() throws Exception {
-        Exception failure = null;
-        try {
-            closeCurrentSplitScope();
-        } catch (Exception e) {
-            failure = e;
-        }
-        try {
-            taskScope.close();
-        } catch (Exception e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeInOrder(this::closeCurrentSplitScope, taskScope);
     }
 
     @Override

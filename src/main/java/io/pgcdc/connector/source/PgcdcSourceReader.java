@@ -11,6 +11,7 @@ import org.apache.flink.connector.base.source.reader.synchronization.FutureCompl
 
 import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 import io.pgcdc.connector.fetch.ReaderConnections;
+import io.pgcdc.connector.resource.Closeables;
 
 import java.util.function.Supplier;
 
@@ -40,23 +41,6 @@ public class PgcdcSourceReader extends PostgresSourceReader {
 
     @Override
     public void close() throws Exception {
-        Exception failure = null;
-        try {
-            super.close();
-        } catch (Exception e) {
-            failure = e;
-        }
-        try {
-            connections.close();
-        } catch (Exception e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Closeables.closeInOrder(super::close, connections);
     }
 }

@@ -86,13 +86,17 @@ public final class TestDatabase {
         for (List<String> row :
                 query(
                         "SELECT pid, coalesce(application_name, ''), coalesce(state, '') FROM pg_stat_activity"
-                                + " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
-                                + " AND coalesce(application_name, '') <> 'test-harness'"
-                                // client backends and walsenders: not autovacuum workers
-                                + " AND backend_type IN ('client backend', 'walsender')")) {
+                                + connectorSessionsFilter())) {
             sessions.put(Integer.parseInt(row.get(0)), row.get(1) + "|" + row.get(2));
         }
         return sessions;
+    }
+
+    /** Sessions on this database but the harness's: client backends and walsenders, not autovacuum. */
+    private String connectorSessionsFilter() {
+        return " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
+                + " AND coalesce(application_name, '') <> 'test-harness'"
+                + " AND backend_type IN ('client backend', 'walsender')";
     }
 
     /**
@@ -104,9 +108,7 @@ public final class TestDatabase {
         for (List<String> row :
                 query(
                         "SELECT pid, coalesce(application_name, '') FROM pg_stat_activity"
-                                + " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
-                                + " AND coalesce(application_name, '') <> 'test-harness'"
-                                + " AND backend_type IN ('client backend', 'walsender')"
+                                + connectorSessionsFilter()
                                 + " AND state = 'idle in transaction'"
                                 + " AND now() - state_change > interval '" + longerThan.toMillis() + " milliseconds'")) {
             sessions.put(Integer.parseInt(row.get(0)), row.get(1));
