@@ -47,8 +47,6 @@ final class SnapshotTable {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.items");
         options.put("scan.incremental.snapshot.chunk.size", String.valueOf(ROWS_PER_SPLIT));
         options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
-        // Debezium's queue otherwise sleeps 500 ms per split before the split's end is seen
-        options.put("debezium.poll.interval.ms", "10");
         options.putAll(extra);
         return (PostgresDataSource) SourceConfigs.create(options);
     }

@@ -22,6 +22,8 @@ public final class ConnectionSampler implements AutoCloseable {
     private final TestDatabase db;
     private final Map<Integer, String> seen = new HashMap<>();
     private final Map<Integer, String> stuck = new HashMap<>();
+    private final java.util.List<long[]> timeline = new java.util.ArrayList<>();
+    private final long startedAt = System.nanoTime();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private int peak;
@@ -46,6 +48,7 @@ public final class ConnectionSampler implements AutoCloseable {
                     }
                     stuck.putAll(stuckNow);
                     peak = Math.max(peak, sessions.size());
+                    timeline.add(new long[] {(System.nanoTime() - startedAt) / 1_000_000, sessions.size()});
                 }
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -92,6 +95,11 @@ public final class ConnectionSampler implements AutoCloseable {
     /** Sessions seen idle in transaction for longer than a second, by pid. */
     public synchronized Map<Integer, String> stuckInTransaction() {
         return new HashMap<>(stuck);
+    }
+
+    /** (milliseconds since the sampler started, sessions) for every sample. */
+    public synchronized java.util.List<long[]> timeline() {
+        return new java.util.ArrayList<>(timeline);
     }
 
     /** Starts counting afresh (peak, opened, stuck). */

@@ -118,8 +118,13 @@ public final class TestDatabase {
 
     /** The pid of the walsender streaming the user's global slot, or null. */
     public Integer globalSlotReader() {
+        return globalSlotReader(slotName());
+    }
+
+    /** The pid of the walsender streaming the named slot, or null. */
+    public Integer globalSlotReader(String slot) {
         List<List<String>> rows =
-                query("SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '" + slotName() + "'");
+                query("SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'");
         return rows.isEmpty() || rows.get(0).get(0) == null ? null : Integer.valueOf(rows.get(0).get(0));
     }
 

@@ -1,0 +1,281 @@
+package io.pgcdc.connector.bench;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import io.pgcdc.connector.source.PostgresDataSource;
+import io.pgcdc.connector.source.PostgresPipelineSource;
+import io.pgcdc.connector.testbed.ConnectionSampler;
+import io.pgcdc.connector.testbed.PostgresServer;
+import io.pgcdc.connector.testbed.SourceConfigs;
+import io.pgcdc.connector.testbed.TestDatabase;
+import io.pgcdc.connector.testbed.TestDatabases;
+import org.postgresql.PGConnection;
+
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * The benchmark: our source (A) against the same incremental source built with the stock
+ * upstream {@code PostgresDialect} (B at Debezium's defaults, B50 with a 50 ms poll interval) and
+ * a {@code COPY ... TO STDOUT} baseline (C), alternating over rounds on one embedded PostgreSQL (or
+ * {@code PG_TEST_URL}). Writes results.csv, results.json, results.md and PNG plots to
+ * {@code bench.out}. Settings are system properties, see {@link BenchSettings}.
+ */
+public final class BenchMain {
+
+    private final BenchSettings settings;
+    private final TestDatabase db;
+    private final long tableBytes;
+
+    private BenchMain(BenchSettings settings, TestDatabase db, long tableBytes) {
+        this.settings = settings;
+        this.db = db;
+        this.tableBytes = tableBytes;
+    }
+
+    public static void main(String[] args) throws Exception {
+        BenchSettings settings = BenchSettings.fromSystemProperties();
+        List<BenchResult> results = run(settings);
+        System.out.println(BenchReport.write(settings, results));
+        System.exit(0);
+    }
+
+    /** Runs the benchmark and writes its report; returns the results. */
+    static List<BenchResult> run(BenchSettings settings) throws Exception {
+        System.out.println("bench: " + settings);
+        TestDatabase db = TestDatabases.create(PostgresServer.get());
+        try {
+            long bytes = createTable(db, settings.rows);
+            BenchMain bench = new BenchMain(settings, db, bytes);
+            List<BenchResult> results = new ArrayList<>();
+            for (int round = 1; round <= settings.rounds; round++) {
+                for (int splits : settings.splits) {
+                    for (int parallelism : settings.parallelisms) {
+                        for (boolean backfill : settings.backfills) {
+                            for (String variant : settings.variants) {
+                                if (variant.equals("B") && !settings.stockDefaultSplits.contains(splits)) {
+                                    continue; // B at 500 ms per split: only where asked, it is slow
+                                }
+                                boolean stream = round == 1 || settings.streamEveryRound;
+                                stream &= splits == settings.splits.get(0) && parallelism == settings.parallelisms.get(0)
+                                        && backfill == settings.backfills.get(0);
+                                results.add(bench.runSource(round, variant, splits, parallelism, backfill, stream));
+                            }
+                        }
+                    }
+                }
+                results.add(bench.runCopy(round));
+            }
+            return results;
+        } finally {
+            TestDatabases.drop(db);
+        }
+    }
+
+    /** A table of ~200-byte rows of mixed types; returns its size in bytes. */
+    private static long createTable(TestDatabase db, long rows) {
+        db.execute(
+                "CREATE TABLE bench_t (id BIGINT PRIMARY KEY, c_int INT, c_bigint BIGINT, c_num NUMERIC(12,2),"
+                        + " c_double DOUBLE PRECISION, c_bool BOOLEAN, c_text TEXT, c_varchar VARCHAR(32),"
+                        + " c_date DATE, c_ts TIMESTAMP, c_tstz TIMESTAMPTZ)",
+                "INSERT INTO bench_t SELECT i, (i % 100000)::int, i * 31, (i % 1000000) / 100.0, i / 7.0, i % 2 = 0,"
+                        + " repeat(md5(i::text), 3), 'v-' || i, DATE '2020-01-01' + (i % 2000)::int,"
+                        + " TIMESTAMP '2020-01-01' + i * INTERVAL '1 second',"
+                        + " TIMESTAMPTZ '2020-01-01 00:00:00+00' + i * INTERVAL '1 second'"
+                        + " FROM generate_series(1, " + rows + ") i",
+                "ANALYZE bench_t");
+        return db.queryLong("SELECT pg_table_size('bench_t')");
+    }
+
+    private BenchResult runSource(int round, String variant, int splits, int parallelism, boolean backfill, boolean stream)
+            throws Exception {
+        long chunkSize = Math.max(1, (settings.rows + splits - 1) / splits);
+        String runId = UUID.randomUUID().toString();
+        Source<Event, ?, ?> source = source(variant, chunkSize, backfill);
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
+        env.enableCheckpointing(1000);
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "postgres")
+                .setParallelism(parallelism)
+                .addSink(new BenchSink(runId))
+                .setParallelism(1);
+        resetHeapPeak();
+        BenchResult result = new BenchResult(round, variant, splits, parallelism, backfill);
+        try (ConnectionSampler sampler = new ConnectionSampler(db)) {
+            long start = System.nanoTime();
+            JobClient client = env.executeAsync("bench-" + variant);
+            try {
+                BenchSink.Run run = BenchSink.run(runId);
+                awaitCondition(() -> run.rows.get() >= settings.rows, settings.timeout, client);
+                result.seconds = (System.nanoTime() - start) / 1e9;
+                result.rowsPerSecond = settings.rows / result.seconds;
+                result.mbPerSecond = tableBytes / 1e6 / result.seconds;
+                result.opened = sampler.opened();
+                result.peak = sampler.peak();
+                result.timeline = sampler.timeline();
+                if (stream) {
+                    streamPhase(run, result, client);
+                }
+            } finally {
+                client.cancel().get(60, TimeUnit.SECONDS);
+                try {
+                    client.getJobExecutionResult().get(60, TimeUnit.SECONDS); // ends when every task closed
+                } catch (Exception cancelled) {
+                    // a cancelled job's result is its cancellation
+                }
+            }
+            TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
+            result.left = db.connectorSessions().size();
+            result.heapPeakMb = heapPeak() / 1e6;
+        } finally {
+            BenchSink.forget(runId);
+            // the stock dialect's JVM-wide pools keep connections: count them (above), then end them
+            // so the next run starts from an empty server
+            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND pid <> pg_backend_pid() AND coalesce(application_name, '') <> 'test-harness'");
+            db.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    + " WHERE database = current_database() AND NOT active");
+        }
+        System.out.println("bench: " + result);
+        return result;
+    }
+
+    private Source<Event, ?, ?> source(String variant, long chunkSize, boolean backfill) {
+        Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.bench_t");
+        options.put("slot.name", db.slotName() + "_" + variant.toLowerCase());
+        options.put("scan.incremental.snapshot.chunk.size", String.valueOf(chunkSize));
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        options.put("metadata.list", "op_ts");
+        if (variant.equals("B")) {
+            options.put("debezium.poll.interval.ms", "500"); // Debezium's default, as upstream runs
+        } else if (variant.equals("B50")) {
+            options.put("debezium.poll.interval.ms", "50");
+        }
+        PostgresDataSource dataSource = (PostgresDataSource) SourceConfigs.create(options);
+        if (variant.equals("A")) {
+            return dataSource.createSource();
+        }
+        return new PostgresPipelineSource(
+                dataSource.configFactory(),
+                dataSource.createDeserializer(),
+                new PostgresDialect(dataSource.configFactory().create(0)));
+    }
+
+    /** Updates at a fixed rate, one transaction per 10 ms tick; commit-to-event latency. */
+    private void streamPhase(BenchSink.Run run, BenchResult result, JobClient client) throws Exception {
+        int perTick = Math.max(1, settings.streamRate / 100);
+        long ticks = (settings.streamUpdates + perTick - 1) / perTick;
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            // updates count once the stream reads the slot (the stream split starts after a checkpoint)
+            awaitCondition(() -> db.globalSlotReader(db.slotName() + "_" + result.variant.toLowerCase()) != null,
+                    Duration.ofMinutes(2), client);
+            long next = System.nanoTime();
+            long id = 1;
+            for (long tick = 0; tick < ticks; tick++) {
+                long last = Math.min(settings.rows, id + perTick - 1);
+                s.execute("UPDATE bench_t SET c_int = c_int + 1 WHERE id BETWEEN " + id + " AND " + last);
+                id = last >= settings.rows ? 1 : last + 1;
+                next += TimeUnit.MILLISECONDS.toNanos(10);
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait); // pacing the load generator, not synchronisation
+                }
+            }
+        }
+        long expected = ticks * perTick;
+        awaitCondition(() -> run.latencies().size() >= expected, Duration.ofMinutes(5), client);
+        List<Long> latencies = run.latencies();
+        Collections.sort(latencies);
+        result.latencyP50 = latencies.get(latencies.size() / 2);
+        result.latencyP99 = latencies.get((int) Math.min(latencies.size() - 1, Math.ceil(latencies.size() * 0.99) - 1));
+        result.latencyMax = latencies.get(latencies.size() - 1);
+    }
+
+    /** C: the rows through pgjdbc's CopyManager, bytes counted and discarded. */
+    private BenchResult runCopy(int round) throws Exception {
+        BenchResult result = new BenchResult(round, "C", 0, 1, false);
+        long[] bytes = {0};
+        OutputStream discard =
+                new OutputStream() {
+                    @Override
+                    public void write(int b) {
+                        bytes[0]++;
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) {
+                        bytes[0] += len;
+                    }
+                };
+        try (Connection c = db.connect()) {
+            long start = System.nanoTime();
+            c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT * FROM bench_t) TO STDOUT", discard);
+            result.seconds = (System.nanoTime() - start) / 1e9;
+        }
+        result.rowsPerSecond = settings.rows / result.seconds;
+        result.mbPerSecond = tableBytes / 1e6 / result.seconds;
+        result.opened = 1;
+        result.peak = 1;
+        System.out.println("bench: " + result + " (" + bytes[0] / 1_000_000 + " MB of COPY text)");
+        return result;
+    }
+
+    private static void awaitCondition(java.util.function.BooleanSupplier condition, Duration timeout, JobClient client)
+            throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("bench: timed out after " + timeout);
+            }
+            if (client != null && client.getJobExecutionResult().isDone()) {
+                client.getJobExecutionResult().get(); // throws the job's failure
+                throw new IllegalStateException("bench: the job ended early");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void resetHeapPeak() {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    private static long heapPeak() {
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+            }
+        }
+        return peak;
+    }
+
+    static List<Integer> ints(String csv) {
+        return Arrays.stream(csv.split(",")).filter(v -> !v.trim().isEmpty()).map(String::trim).map(Integer::valueOf).collect(Collectors.toList());
+    }
+
+}
