@@ -187,6 +187,10 @@ public final class BenchMain {
         int perTick = Math.max(1, settings.streamRate / 100);
         long ticks = (settings.streamUpdates + perTick - 1) / perTick;
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            // The embedded test server runs with synchronous_commit=off, where WAL reaches the
+            // walsender only at the WAL writer's next flush (up to 200 ms later). Measure as on a
+            // default server: each update's commit is flushed.
+            s.execute("SET synchronous_commit = on");
             // updates count once the stream reads the slot (the stream split starts after a checkpoint)
             awaitCondition(() -> db.globalSlotReader(db.slotName() + "_" + result.variant.toLowerCase()) != null,
                     Duration.ofMinutes(2), client);
