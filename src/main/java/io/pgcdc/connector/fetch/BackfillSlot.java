@@ -92,6 +92,7 @@ final class BackfillSlot {
             LOG.info("WAL up to {} was not flushed within {}; replaying the backfill to be safe", upTo, FLUSH_WAIT);
             return true;
         }
+        awaitReleased(connection.get());
         String qualified = quote(table.schema()) + "." + quote(table.table());
         long changes =
                 connection.get()
@@ -138,6 +139,7 @@ final class BackfillSlot {
 
     /** Lets the slot release WAL before {@code lsn}; it never moves backwards. */
     void advanceTo(Lsn lsn) throws SQLException {
+        awaitReleased(connection.get());
         connection.get()
                 .prepareQuery(
                         "SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots"
@@ -154,21 +156,36 @@ final class BackfillSlot {
      * Drops the slot over the given connection, waiting briefly for a replication connection that
      * used it to go away. Idempotent.
      */
-    synchronized void drop(PostgresConnection jdbc) throws SQLException, InterruptedException {
+    synchronized void drop(PostgresConnection jdbc) throws SQLException {
         if (dropped) {
             return;
         }
-        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
-        Integer pid = activePid(jdbc, name);
-        while (pid != null && pid > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(50); // the walsender exits asynchronously after its client closed
-            pid = activePid(jdbc, name);
-        }
+        Integer pid = awaitReleased(jdbc);
         if (pid != null) {
             jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
             LOG.info("Dropped backfill slot '{}'", name);
         }
         dropped = true;
+    }
+
+    /**
+     * Waits (bounded) until no replication connection holds the slot: after a replay, Debezium's
+     * walsender exits asynchronously, and a peek, advance or drop of an active slot fails. Returns
+     * the slot's active pid as last seen (0 once released, null if the slot is gone).
+     */
+    private Integer awaitReleased(PostgresConnection jdbc) throws SQLException {
+        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        Integer pid = activePid(jdbc, name);
+        while (pid != null && pid > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            pid = activePid(jdbc, name);
+        }
+        return pid;
     }
 
     /** The slot's active pid, 0 if inactive, null if there is no such slot. */
