@@ -23,7 +23,7 @@ final class BenchSettings {
     final Duration timeout; // bench.timeout-minutes [30] per snapshot
     final Path out; // bench.out [target/bench]
 
-    private BenchSettings(String prefix, java.util.function.BiFunction<String, String, String> get) {
+    private BenchSettings(java.util.function.BiFunction<String, String, String> get) {
         rows = Long.parseLong(get.apply("rows", "2000000"));
         rounds = Integer.parseInt(get.apply("rounds", "2"));
         splits = BenchMain.ints(get.apply("splits", "50,500,2000"));
@@ -41,12 +41,12 @@ final class BenchSettings {
     }
 
     static BenchSettings fromSystemProperties() {
-        return new BenchSettings("bench.", (key, fallback) -> System.getProperty("bench." + key, fallback));
+        return new BenchSettings((key, fallback) -> System.getProperty("bench." + key, fallback));
     }
 
     /** Settings from a map (tests), falling back to the defaults. */
     static BenchSettings of(java.util.Map<String, String> values) {
-        return new BenchSettings("", (key, fallback) -> values.getOrDefault(key, fallback));
+        return new BenchSettings((key, fallback) -> values.getOrDefault(key, fallback));
     }
 
     @Override
