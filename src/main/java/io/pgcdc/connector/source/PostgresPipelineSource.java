@@ -59,15 +59,33 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
 
     @Override
     public PostgresSourceEnumerator createEnumerator(SplitEnumeratorContext<SourceSplitBase> context) {
-        dropStaleBackfillSlots();
-        return super.createEnumerator(context);
+        try {
+            dropStaleBackfillSlots();
+            return super.createEnumerator(context);
+        } catch (RuntimeException e) {
+            closeDialectAfterFailure(e); // no enumerator will own (and close) the dialect's connection
+            throw e;
+        }
     }
 
     @Override
     public PostgresSourceEnumerator restoreEnumerator(
             SplitEnumeratorContext<SourceSplitBase> context, PendingSplitsState checkpoint) {
-        dropStaleBackfillSlots();
-        return super.restoreEnumerator(context, checkpoint);
+        try {
+            dropStaleBackfillSlots();
+            return super.restoreEnumerator(context, checkpoint);
+        } catch (RuntimeException e) {
+            closeDialectAfterFailure(e);
+            throw e;
+        }
+    }
+
+    private void closeDialectAfterFailure(RuntimeException failure) {
+        try {
+            dataSourceDialect.close();
+        } catch (Exception e) {
+            failure.addSuppressed(e);
+        }
     }
 
     private void dropStaleBackfillSlots() {
