@@ -80,7 +80,10 @@ final class SnapshotTable {
         Map<Integer, String> unlabelled = db.connectorSessions();
         if (!unlabelled.isEmpty()) {
             // seen once in a CI-like run after a terminated backend; reported until its origin is known
-            System.out.println("UNLABELLED sessions 10 s after cancelling: " + unlabelled);
+            System.out.println("UNLABELLED sessions 10 s after cancelling: " + unlabelled + " " + db.query(
+                    "SELECT pid, backend_start, now(), left(query, 200) FROM pg_stat_activity WHERE pid IN ("
+                            + unlabelled.keySet().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","))
+                            + ")"));
         }
         assertThat(db.slots()).as("slots after cancelling").containsExactly(db.slotName());
     }
