@@ -51,10 +51,6 @@ public final class ReaderConnections implements AutoCloseable {
         return ledger;
     }
 
-    int subtask() {
-        return subtask;
-    }
-
     /** A scope for one fetch-task context, closed with the reader at the latest. */
     ResourceScope openContextScope(String name) {
         return scope.child(name);

@@ -3,7 +3,6 @@ package io.pgcdc.connector.testbed;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -78,11 +77,6 @@ public final class ConnectionSampler implements AutoCloseable {
 
     public synchronized int peak() {
         return peak;
-    }
-
-    /** The labels (application_name) of the sessions seen, one entry per label. */
-    public synchronized TreeSet<String> labels() {
-        return new TreeSet<>(seen.values());
     }
 
     /** How many sessions with each label were seen. */
