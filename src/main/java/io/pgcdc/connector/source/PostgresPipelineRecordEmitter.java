@@ -35,14 +35,22 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
     protected void processElement(
             SourceRecord element, SourceOutput<Event> output, SourceSplitState splitState)
             throws Exception {
-        if (isDataChangeRecord(element)) {
-            TableId tableId = PostgresEventDeserializer.tableOf(element);
-            if (!deserializer.isRegistered(tableId)) {
-                output.collect(
-                        deserializer.register(tableId, schemaOf(tableId, splitState).getTable()));
-            }
+        if (!isDataChangeRecord(element)) {
+            super.processElement(element, output, splitState); // watermarks, heartbeats, schema changes
+            return;
         }
-        super.processElement(element, output, splitState);
+        TableId tableId = PostgresEventDeserializer.tableOf(element);
+        if (!deserializer.isRegistered(tableId)) {
+            output.collect(deserializer.register(tableId, schemaOf(tableId, splitState).getTable()));
+        }
+        // What the base class does for a data change, without first testing the record against
+        // the schema-change key pattern (a regex compiled per record: a fifth of the task
+        // thread's time in the snapshot benchmark).
+        if (splitState.isStreamSplitState()) {
+            splitState.asStreamSplitState().setStartingOffset(getOffsetPosition(element));
+        }
+        reportMetrics(element);
+        emitElement(element, output);
     }
 
     private static TableChange schemaOf(TableId tableId, SourceSplitState splitState) {

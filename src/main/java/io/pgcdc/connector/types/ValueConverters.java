@@ -24,7 +24,6 @@ import org.apache.kafka.connect.data.Struct;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
@@ -191,8 +190,7 @@ public final class ValueConverters {
 
     private static LocalZonedTimestampData toLocalZonedTimestamp(Object value) {
         if (value instanceof String) {
-            return LocalZonedTimestampData.fromInstant(
-                    OffsetDateTime.parse((String) value).toInstant());
+            return LocalZonedTimestampData.fromInstant(IsoTimestamps.parseInstant((String) value));
         }
         if (value instanceof Date) {
             return LocalZonedTimestampData.fromEpochMillis(((Date) value).getTime());
