@@ -41,6 +41,8 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     private final PostgresSourceConfig config;
     /** Set on the reader's instance only; never serialized (readers build theirs on the task). */
     private final transient ReaderConnections reader;
+    /** The reader's row schemas of snapshotted tables; reader instances only. */
+    private final transient SnapshotTableSchemas snapshotSchemas;
     private transient ConnectionLedger enumeratorLedger;
     private transient TrackedPostgresConnection enumeratorConnection;
 
@@ -53,6 +55,7 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         super(config);
         this.config = config;
         this.reader = reader;
+        this.snapshotSchemas = reader == null ? null : new SnapshotTableSchemas(config.getDbzConnectorConfig());
     }
 
     /** A reader's dialect: its fetch tasks use the reader's connection and backfill slot. */
@@ -117,7 +120,7 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         if (reader == null) {
             throw new IllegalStateException("Fetch tasks run on readers; this is the enumerator's dialect");
         }
-        return new PgcdcFetchTaskContext(taskSourceConfig, this, reader);
+        return new PgcdcFetchTaskContext(taskSourceConfig, this, reader, snapshotSchemas);
     }
 
     @Override

@@ -4,22 +4,28 @@ import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplit;
 import org.apache.flink.cdc.connectors.base.source.reader.external.AbstractScanFetchTask;
 import org.apache.flink.cdc.connectors.base.source.reader.external.FetchTask;
-import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresScanFetchTask.PostgresSnapshotSplitReadTask;
 import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresStreamFetchTask.StreamSplitReadTask;
 import org.apache.flink.cdc.connectors.postgres.source.fetch.StoppableChangeEventSourceContext;
 import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffset;
 import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffsetUtils;
+import org.apache.flink.util.FlinkRuntimeException;
 
 import io.debezium.connector.postgresql.PostgresOffsetContext;
 import io.debezium.connector.postgresql.connection.Lsn;
 import io.debezium.pipeline.source.spi.ChangeEventSource;
-import io.debezium.pipeline.spi.SnapshotResult;
+import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.debezium.relational.Table;
+import io.debezium.relational.TableSchema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
+import java.time.Instant;
+
 /**
- * Reads one snapshot split over the reader's connection and ends its transaction afterwards, on
- * every path (upstream left the session idle in transaction, FLINK-39403).
+ * Reads one snapshot split over the reader's connection ({@link SnapshotSplitScan}) and ends its
+ * transaction afterwards, on every path (upstream left the session idle in transaction,
+ * FLINK-39403).
  *
  * <p>Backfill uses the reader's backfill slot, created once before the first low watermark. When
  * the slot shows no change to the split's table up to the high watermark — the usual case — the
@@ -51,20 +57,32 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
     @Override
     protected void executeDataSnapshot(FetchTask.Context context) throws Exception {
         PgcdcFetchTaskContext ctx = (PgcdcFetchTaskContext) context;
-        PostgresSnapshotSplitReadTask readTask =
-                new PostgresSnapshotSplitReadTask(
-                        ctx.getConnection(),
-                        ctx.getDbzConnectorConfig(),
-                        ctx.getDatabaseSchema(),
-                        ctx.getOffsetContext(),
-                        ctx.getEventDispatcher(),
-                        ctx.getSnapshotChangeEventSourceMetrics(),
-                        snapshotSplit);
-        SnapshotResult<PostgresOffsetContext> result =
-                readTask.execute(new StoppableChangeEventSourceContext(), ctx.getPartition(), ctx.getOffsetContext());
-        if (!result.isCompletedOrSkipped()) {
+        PostgresConnection jdbc = ctx.getConnection();
+        Table table = SnapshotSplitScan.tableOf(snapshotSplit);
+        TableSchema rowSchema = ctx.snapshotSchemas().schemaFor(table, jdbc);
+        PostgresOffsetContext offset = ctx.getOffsetContext();
+        offset.event(table.id(), Instant.now());
+        SnapshotSplitScan.RecordContext records =
+                new SnapshotSplitScan.RecordContext(
+                        ctx.getPartition().getSourcePartition(),
+                        offset.getOffset(),
+                        offset.getSourceInfo(),
+                        ctx.snapshotSchemas().topicFor(table.id()));
+        try {
+            SnapshotSplitScan.read(
+                    jdbc,
+                    snapshotSplit,
+                    table,
+                    rowSchema,
+                    records,
+                    ctx.getDbzConnectorConfig().getSnapshotFetchSize(),
+                    ctx.getQueue());
+        } catch (SQLException e) {
             taskRunning = false;
-            throw new IllegalStateException("Reading snapshot split " + snapshotSplit.splitId() + " failed: " + result);
+            throw new FlinkRuntimeException(
+                    "Reading snapshot split " + snapshotSplit.splitId() + " of table " + table.id() + " failed: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
