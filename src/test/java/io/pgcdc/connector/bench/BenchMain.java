@@ -67,24 +67,34 @@ public final class BenchMain {
         try {
             long bytes = createTable(db, settings.rows);
             BenchMain bench = new BenchMain(settings, db, bytes);
+            if (settings.warmup) {
+                // the first job in the JVM pays for class loading and JIT: not measured
+                for (String variant : settings.variants) {
+                    bench.runSnapshot(0, variant, settings.splits.get(0), 1, false, Duration.ofSeconds(5));
+                }
+            }
             List<BenchResult> results = new ArrayList<>();
             for (int round = 1; round <= settings.rounds; round++) {
                 for (int splits : settings.splits) {
                     for (int parallelism : settings.parallelisms) {
                         for (boolean backfill : settings.backfills) {
+                            if (backfill && !settings.backfillOnSplits.isEmpty() && !settings.backfillOnSplits.contains(splits)) {
+                                continue;
+                            }
                             for (String variant : settings.variants) {
                                 if (variant.equals("B") && !settings.stockDefaultSplits.contains(splits)) {
-                                    continue; // B at 500 ms per split: only where asked, it is slow
+                                    continue; // B at 500 ms per split: only where asked
                                 }
-                                boolean stream = round == 1 || settings.streamEveryRound;
-                                stream &= splits == settings.splits.get(0) && parallelism == settings.parallelisms.get(0)
-                                        && backfill == settings.backfills.get(0);
-                                results.add(bench.runSource(round, variant, splits, parallelism, backfill, stream));
+                                Duration window = variant.equals("A") ? Duration.ZERO : settings.window;
+                                results.add(bench.runSnapshot(round, variant, splits, parallelism, backfill, window));
                             }
                         }
                     }
                 }
                 results.add(bench.runCopy(round));
+            }
+            for (String variant : settings.streamVariants) {
+                results.add(bench.runStream(variant));
             }
             return results;
         } finally {
@@ -107,11 +117,65 @@ public final class BenchMain {
         return db.queryLong("SELECT pg_table_size('bench_t')");
     }
 
-    private BenchResult runSource(int round, String variant, int splits, int parallelism, boolean backfill, boolean stream)
-            throws Exception {
+    /**
+     * One snapshot. A stock run still reading when the window (from its first row) ends is
+     * stopped there and measured over what it read: its per-split cost makes a full run of B at
+     * 2,000 splits take about 20 minutes alone.
+     */
+    private BenchResult runSnapshot(
+            int round, String variant, int splits, int parallelism, boolean backfill, Duration window) throws Exception {
         long chunkSize = Math.max(1, (settings.rows + splits - 1) / splits);
+        BenchResult result = BenchResult.snapshot(round, variant, splits, parallelism, backfill);
+        Map<String, String> options = options(variant, "initial");
+        options.put("scan.incremental.snapshot.chunk.size", String.valueOf(chunkSize));
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        boolean windowed = !window.isZero();
+        runJob(variant, options, parallelism, (run, client, sampler, start) -> {
+            awaitCondition(
+                    () -> run.rows.get() >= settings.rows
+                            || (windowed && run.firstRowNanos != 0
+                                    && System.nanoTime() - run.firstRowNanos >= window.toNanos()),
+                    settings.timeout,
+                    client);
+            long end = System.nanoTime();
+            result.rows = Math.min(run.rows.get(), settings.rows);
+            result.complete = result.rows >= settings.rows;
+            result.firstRowSeconds = (run.firstRowNanos - start) / 1e9;
+            result.rowsPerSecond = result.rows / ((end - run.firstRowNanos) / 1e9);
+            result.seconds = result.complete
+                    ? (end - start) / 1e9
+                    : result.firstRowSeconds + settings.rows / result.rowsPerSecond;
+            result.mbPerSecond = result.rowsPerSecond * tableBytes / settings.rows / 1e6;
+            result.opened = sampler.opened();
+            result.openedPerSplit = result.opened / Math.max(1.0, (double) result.rows / chunkSize);
+            result.peak = sampler.peak();
+            result.timeline = sampler.timeline();
+        }, result);
+        System.out.println("bench: " + (round == 0 ? "warm-up " : "") + result);
+        return result;
+    }
+
+    /** Updates at a fixed rate against a source started at the latest offset; commit-to-event latency. */
+    private BenchResult runStream(String variant) throws Exception {
+        BenchResult result = BenchResult.stream(variant);
+        runJob(variant, options(variant, "latest-offset"), 1, (run, client, sampler, start) -> {
+            streamPhase(variant, run, result, client);
+            result.opened = sampler.opened();
+            result.peak = sampler.peak();
+        }, result);
+        System.out.println("bench: " + result);
+        return result;
+    }
+
+    private interface Measurement {
+        void measure(BenchSink.Run run, JobClient client, ConnectionSampler sampler, long startNanos) throws Exception;
+    }
+
+    /** Runs a job of the variant's source into the counting sink, measures it, cancels it, cleans up. */
+    private void runJob(String variant, Map<String, String> options, int parallelism, Measurement measurement,
+            BenchResult result) throws Exception {
         String runId = UUID.randomUUID().toString();
-        Source<Event, ?, ?> source = source(variant, chunkSize, backfill);
+        Source<Event, ?, ?> source = source(variant, options);
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
@@ -121,22 +185,11 @@ public final class BenchMain {
                 .addSink(new BenchSink(runId))
                 .setParallelism(1);
         resetHeapPeak();
-        BenchResult result = new BenchResult(round, variant, splits, parallelism, backfill);
         try (ConnectionSampler sampler = new ConnectionSampler(db)) {
             long start = System.nanoTime();
             JobClient client = env.executeAsync("bench-" + variant);
             try {
-                BenchSink.Run run = BenchSink.run(runId);
-                awaitCondition(() -> run.rows.get() >= settings.rows, settings.timeout, client);
-                result.seconds = (System.nanoTime() - start) / 1e9;
-                result.rowsPerSecond = settings.rows / result.seconds;
-                result.mbPerSecond = tableBytes / 1e6 / result.seconds;
-                result.opened = sampler.opened();
-                result.peak = sampler.peak();
-                result.timeline = sampler.timeline();
-                if (stream) {
-                    streamPhase(run, result, client);
-                }
+                measurement.measure(BenchSink.run(runId), client, sampler, start);
             } finally {
                 client.cancel().get(60, TimeUnit.SECONDS);
                 try {
@@ -154,24 +207,26 @@ public final class BenchMain {
             // so the next run starts from an empty server
             db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
                     + " AND pid <> pg_backend_pid() AND coalesce(application_name, '') <> 'test-harness'");
+            TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
             db.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
                     + " WHERE database = current_database() AND NOT active");
         }
-        System.out.println("bench: " + result);
-        return result;
     }
 
-    private Source<Event, ?, ?> source(String variant, long chunkSize, boolean backfill) {
+    private Map<String, String> options(String variant, String startupMode) {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.bench_t");
         options.put("slot.name", db.slotName() + "_" + variant.toLowerCase());
-        options.put("scan.incremental.snapshot.chunk.size", String.valueOf(chunkSize));
-        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        options.put("scan.startup.mode", startupMode);
         options.put("metadata.list", "op_ts");
         if (variant.equals("B")) {
             options.put("debezium.poll.interval.ms", "500"); // Debezium's default, as upstream runs
         } else if (variant.equals("B50")) {
             options.put("debezium.poll.interval.ms", "50");
         }
+        return options;
+    }
+
+    private Source<Event, ?, ?> source(String variant, Map<String, String> options) {
         PostgresDataSource dataSource = (PostgresDataSource) SourceConfigs.create(options);
         if (variant.equals("A")) {
             return dataSource.createSource();
@@ -183,7 +238,7 @@ public final class BenchMain {
     }
 
     /** Updates at a fixed rate, one transaction per 10 ms tick; commit-to-event latency. */
-    private void streamPhase(BenchSink.Run run, BenchResult result, JobClient client) throws Exception {
+    private void streamPhase(String variant, BenchSink.Run run, BenchResult result, JobClient client) throws Exception {
         int perTick = Math.max(1, settings.streamRate / 100);
         long ticks = (settings.streamUpdates + perTick - 1) / perTick;
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
@@ -192,7 +247,7 @@ public final class BenchMain {
             // default server: each update's commit is flushed.
             s.execute("SET synchronous_commit = on");
             // updates count once the stream reads the slot (the stream split starts after a checkpoint)
-            awaitCondition(() -> db.globalSlotReader(db.slotName() + "_" + result.variant.toLowerCase()) != null,
+            awaitCondition(() -> db.globalSlotReader(db.slotName() + "_" + variant.toLowerCase()) != null,
                     Duration.ofMinutes(2), client);
             long next = System.nanoTime();
             long id = 1;
@@ -208,6 +263,7 @@ public final class BenchMain {
             }
         }
         long expected = ticks * perTick;
+        result.updates = (int) expected;
         awaitCondition(() -> run.latencies().size() >= expected, Duration.ofMinutes(5), client);
         List<Long> latencies = run.latencies();
         Collections.sort(latencies);
@@ -218,7 +274,7 @@ public final class BenchMain {
 
     /** C: the rows through pgjdbc's CopyManager, bytes counted and discarded. */
     private BenchResult runCopy(int round) throws Exception {
-        BenchResult result = new BenchResult(round, "C", 0, 1, false);
+        BenchResult result = BenchResult.copy(round);
         long[] bytes = {0};
         OutputStream discard =
                 new OutputStream() {
@@ -237,6 +293,7 @@ public final class BenchMain {
             c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT * FROM bench_t) TO STDOUT", discard);
             result.seconds = (System.nanoTime() - start) / 1e9;
         }
+        result.rows = settings.rows;
         result.rowsPerSecond = settings.rows / result.seconds;
         result.mbPerSecond = tableBytes / 1e6 / result.seconds;
         result.opened = 1;
@@ -276,6 +333,10 @@ public final class BenchMain {
             }
         }
         return peak;
+    }
+
+    static List<String> words(String csv) {
+        return Arrays.stream(csv.split(",")).map(String::trim).filter(v -> !v.isEmpty()).collect(Collectors.toList());
     }
 
     static List<Integer> ints(String csv) {

@@ -48,26 +48,45 @@ final class BenchReport {
     static String markdown(BenchSettings settings, List<BenchResult> results) {
         StringBuilder md = new StringBuilder();
         md.append(String.format(Locale.ROOT, "Benchmark: %,d rows, %d round(s). A = pgcdc, B = stock dialect"
-                + " (Debezium defaults), B50 = stock with `debezium.poll.interval.ms: 50`, C = COPY TO STDOUT.%n%n",
-                settings.rows, settings.rounds));
-        md.append("| configuration | variant | snapshot s | rows/s | MB/s | opened | peak | left | heap MB"
-                + " | latency p50 / p99 / max ms | A/B | A/B50 | A/C |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + " (Debezium defaults), B50 = stock with `debezium.poll.interval.ms: 50`, C = COPY TO STDOUT."
+                + " rows/s counts from the first row to the last. A stock run still snapshotting %d s after its"
+                + " first row is stopped and measured over that window; its snapshot time (~) is the estimate at"
+                + " that rate.%n%n",
+                settings.rows, settings.rounds, settings.window.getSeconds()));
+        md.append("| configuration | variant | snapshot s | first row s | rows/s | MB/s | opened | opened/split | peak"
+                + " | left | heap MB | A/B | A/B50 | A/C |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         Map<String, List<BenchResult>> byConfig = new LinkedHashMap<>();
         for (BenchResult r : results) {
-            byConfig.computeIfAbsent(r.config() + "|" + r.variant, k -> new ArrayList<>()).add(r);
+            if (!r.kind.equals("stream")) {
+                byConfig.computeIfAbsent(r.config() + "|" + r.variant, k -> new ArrayList<>()).add(r);
+            }
         }
         for (List<BenchResult> runs : byConfig.values()) {
             BenchResult first = runs.get(0);
-            String latency = first.latencyP50 < 0 ? "" : first.latencyP50 + " / " + first.latencyP99 + " / " + first.latencyMax;
-            md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %,.0f | %.1f | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s |%n",
-                    first.config(), first.variant,
-                    median(runs, r -> r.seconds), median(runs, r -> r.rowsPerSecond), median(runs, r -> r.mbPerSecond),
-                    median(runs, r -> r.opened), median(runs, r -> r.peak), median(runs, r -> r.left),
-                    median(runs, r -> r.heapPeakMb), latency,
+            boolean partial = runs.stream().anyMatch(r -> !r.complete);
+            md.append(String.format(Locale.ROOT,
+                    "| %s | %s | %s%.1f | %.1f | %,.0f | %.1f | %.0f | %.3f | %.0f | %.0f | %.0f | %s | %s | %s |%n",
+                    first.config(), first.variant, partial ? "~" : "",
+                    median(runs, r -> r.seconds), median(runs, r -> r.firstRowSeconds),
+                    median(runs, r -> r.rowsPerSecond), median(runs, r -> r.mbPerSecond),
+                    median(runs, r -> r.opened), median(runs, r -> r.openedPerSplit), median(runs, r -> r.peak),
+                    median(runs, r -> r.left), median(runs, r -> r.heapPeakMb),
                     first.variant.equals("A") ? ratio(results, first, "B") : "",
                     first.variant.equals("A") ? ratio(results, first, "B50") : "",
                     first.variant.equals("A") ? ratio(results, first, "C") : ""));
+        }
+        List<BenchResult> streams = results.stream().filter(r -> r.kind.equals("stream")).collect(Collectors.toList());
+        if (!streams.isEmpty()) {
+            md.append(String.format(Locale.ROOT, "%nStreaming: %,d updates at %,d/s (one transaction per 10 ms, each"
+                    + " commit flushed), source started at the latest offset, p=1; latency from commit (`op_ts`) to"
+                    + " the sink.%n%n", settings.streamUpdates, settings.streamRate));
+            md.append("| variant | updates | latency p50 ms | p99 ms | max ms | opened | peak | left |\n");
+            md.append("|---|---|---|---|---|---|---|---|\n");
+            for (BenchResult r : streams) {
+                md.append(String.format(Locale.ROOT, "| %s | %,d | %d | %d | %d | %d | %d | %d |%n",
+                        r.variant, r.updates, r.latencyP50, r.latencyP99, r.latencyMax, r.opened, r.peak, r.left));
+            }
         }
         return md.toString();
     }
@@ -76,7 +95,7 @@ final class BenchReport {
     private static String ratio(List<BenchResult> results, BenchResult a, String other) {
         List<Double> ratios = new ArrayList<>();
         for (BenchResult ours : results) {
-            if (!ours.variant.equals("A") || !ours.config().equals(a.config())) {
+            if (!ours.variant.equals("A") || !ours.kind.equals("snapshot") || !ours.config().equals(a.config())) {
                 continue;
             }
             Optional<BenchResult> theirs = results.stream()
@@ -89,12 +108,15 @@ final class BenchReport {
             return "";
         }
         Collections.sort(ratios);
-        return String.format(Locale.ROOT, "%.2f", ratios.get(ratios.size() / 2));
+        int middle = ratios.size() / 2;
+        double median = ratios.size() % 2 == 1 ? ratios.get(middle) : (ratios.get(middle - 1) + ratios.get(middle)) / 2;
+        return String.format(Locale.ROOT, "%.2f", median);
     }
 
     private static double median(List<BenchResult> runs, ToDoubleFunction<BenchResult> value) {
         List<Double> values = runs.stream().mapToDouble(value).sorted().boxed().collect(Collectors.toList());
-        return values.get(values.size() / 2);
+        int middle = values.size() / 2;
+        return values.size() % 2 == 1 ? values.get(middle) : (values.get(middle - 1) + values.get(middle)) / 2;
     }
 
     /** Sessions over time for A and B (or B50) in the first round, at the largest split count. */
@@ -102,9 +124,9 @@ final class BenchReport {
         XYChart chart = new XYChartBuilder().width(900).height(450).title("Sessions on the database during the snapshot")
                 .xAxisTitle("seconds since job start").yAxisTitle("sessions (sampled every 100 ms)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        int maxSplits = results.stream().filter(r -> !r.variant.equals("C")).mapToInt(r -> r.splits).max().orElse(0);
+        int maxSplits = results.stream().filter(r -> r.kind.equals("snapshot")).mapToInt(r -> r.splits).max().orElse(0);
         for (BenchResult r : results) {
-            if (r.round == 1 && r.splits == maxSplits && !r.timeline.isEmpty() && !r.variant.equals("C")
+            if (r.round == 1 && r.splits == maxSplits && !r.timeline.isEmpty() && r.kind.equals("snapshot")
                     && r.parallelism == results.get(0).parallelism && r.backfill == results.get(0).backfill) {
                 double[] x = r.timeline.stream().mapToDouble(p -> p[0] / 1000.0).toArray();
                 double[] y = r.timeline.stream().mapToDouble(p -> p[1]).toArray();
@@ -122,12 +144,13 @@ final class BenchReport {
                 .xAxisTitle("splits").yAxisTitle("rows/s (median over rounds)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         BenchResult reference = results.get(0);
-        TreeSet<String> variants = results.stream().map(r -> r.variant).filter(v -> !v.equals("C"))
+        TreeSet<String> variants = results.stream().filter(r -> r.kind.equals("snapshot")).map(r -> r.variant)
                 .collect(Collectors.toCollection(TreeSet::new));
         for (String variant : variants) {
             Map<Integer, List<BenchResult>> bySplits = new java.util.TreeMap<>();
             for (BenchResult r : results) {
-                if (r.variant.equals(variant) && r.parallelism == reference.parallelism && r.backfill == reference.backfill) {
+                if (r.kind.equals("snapshot") && r.variant.equals(variant) && r.parallelism == reference.parallelism
+                        && r.backfill == reference.backfill) {
                     bySplits.computeIfAbsent(r.splits, k -> new ArrayList<>()).add(r);
                 }
             }
@@ -140,7 +163,7 @@ final class BenchReport {
         List<BenchResult> copies = results.stream().filter(r -> r.variant.equals("C")).collect(Collectors.toList());
         if (!copies.isEmpty() && !chart.getSeriesMap().isEmpty()) {
             double c = median(copies, r -> r.rowsPerSecond);
-            double[] x = results.stream().filter(r -> !r.variant.equals("C")).mapToDouble(r -> r.splits).distinct().sorted().toArray();
+            double[] x = results.stream().filter(r -> r.kind.equals("snapshot")).mapToDouble(r -> r.splits).distinct().sorted().toArray();
             double[] y = new double[x.length];
             java.util.Arrays.fill(y, c);
             chart.addSeries("C (COPY)", x, y);

@@ -15,11 +15,14 @@ final class BenchSettings {
     final List<Integer> splits; // bench.splits [50,500,2000]
     final List<Integer> parallelisms; // bench.parallelism [1,2]
     final List<Boolean> backfills; // bench.backfill [off,on]
+    final List<Integer> backfillOnSplits; // bench.backfill-on-splits [500]: backfill=on only there; empty = all
     final List<String> variants; // bench.variants [A,B50,B]
-    final List<Integer> stockDefaultSplits; // bench.stock-default-splits [50]: B (500 ms poll) only there
+    final List<Integer> stockDefaultSplits; // bench.stock-default-splits [500,2000]: B (500 ms poll) only there
+    final Duration window; // bench.window-seconds [20]: a stock run still snapshotting then is measured so far
+    final List<String> streamVariants; // bench.stream.variants [A,B50]: streaming phase, round 1
     final int streamUpdates; // bench.stream.updates [100000]
     final int streamRate; // bench.stream.rate [5000] updates/s
-    final boolean streamEveryRound; // bench.stream.every-round [false]
+    final boolean warmup; // bench.warmup [true]: one short unmeasured run per variant first
     final Duration timeout; // bench.timeout-minutes [30] per snapshot
     final Path out; // bench.out [target/bench]
 
@@ -31,11 +34,14 @@ final class BenchSettings {
         backfills = Arrays.stream(get.apply("backfill", "off,on").split(","))
                 .map(v -> v.trim().equals("on"))
                 .collect(Collectors.toList());
-        variants = Arrays.asList(get.apply("variants", "A,B50,B").split(","));
-        stockDefaultSplits = BenchMain.ints(get.apply("stock-default-splits", "50"));
+        backfillOnSplits = BenchMain.ints(get.apply("backfill-on-splits", "500"));
+        variants = BenchMain.words(get.apply("variants", "A,B50,B"));
+        stockDefaultSplits = BenchMain.ints(get.apply("stock-default-splits", "500,2000"));
+        window = Duration.ofSeconds(Long.parseLong(get.apply("window-seconds", "20")));
+        streamVariants = BenchMain.words(get.apply("stream.variants", "A,B50"));
         streamUpdates = Integer.parseInt(get.apply("stream.updates", "100000"));
         streamRate = Integer.parseInt(get.apply("stream.rate", "5000"));
-        streamEveryRound = Boolean.parseBoolean(get.apply("stream.every-round", "false"));
+        warmup = Boolean.parseBoolean(get.apply("warmup", "true"));
         timeout = Duration.ofMinutes(Long.parseLong(get.apply("timeout-minutes", "30")));
         out = Paths.get(get.apply("out", "target/bench"));
     }
@@ -52,7 +58,8 @@ final class BenchSettings {
     @Override
     public String toString() {
         return "rows=" + rows + " rounds=" + rounds + " splits=" + splits + " parallelism=" + parallelisms
-                + " backfill=" + backfills + " variants=" + variants + " B(default poll) at splits="
-                + stockDefaultSplits + " stream=" + streamUpdates + "@" + streamRate + "/s out=" + out;
+                + " backfill=" + backfills + " (on at splits " + (backfillOnSplits.isEmpty() ? "all" : backfillOnSplits)
+                + ") variants=" + variants + " B(default poll) at splits=" + stockDefaultSplits + " window="
+                + window.getSeconds() + "s stream=" + streamVariants + " " + streamUpdates + "@" + streamRate + "/s out=" + out;
     }
 }

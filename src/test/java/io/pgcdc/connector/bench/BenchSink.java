@@ -48,14 +48,15 @@ final class BenchSink implements SinkFunction<Event> {
             if (opTs != null) {
                 run.latency(System.currentTimeMillis() - Long.parseLong(opTs));
             }
-        } else {
-            run.rows.incrementAndGet();
+        } else if (run.rows.incrementAndGet() == 1) {
+            run.firstRowNanos = System.nanoTime();
         }
     }
 
     /** What one run's sink saw. */
     static final class Run {
         final AtomicLong rows = new AtomicLong();
+        volatile long firstRowNanos;
         private final List<Long> latencies = new ArrayList<>();
 
         synchronized void latency(long millis) {

@@ -24,6 +24,8 @@ class BenchSmokeTest {
         values.put("backfill", "off");
         values.put("variants", "A,B50");
         values.put("stock-default-splits", "");
+        values.put("stream.variants", "A");
+        values.put("warmup", "false");
         values.put("stream.updates", "200");
         values.put("stream.rate", "1000");
         values.put("timeout-minutes", "3");
@@ -33,13 +35,15 @@ class BenchSmokeTest {
         List<BenchResult> results = BenchMain.run(settings);
         String markdown = BenchReport.write(settings, results);
 
-        assertThat(results).extracting(r -> r.variant).containsExactly("A", "B50", "C");
-        assertThat(results).allMatch(r -> r.rowsPerSecond > 0);
-        assertThat(results.get(0).latencyP99).as("A's streaming phase measured").isGreaterThanOrEqualTo(0);
-        assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(4);
+        assertThat(results).extracting(r -> r.kind + " " + r.variant)
+                .containsExactly("snapshot A", "snapshot B50", "copy C", "stream A");
+        assertThat(results.subList(0, 3)).allMatch(r -> r.rowsPerSecond > 0 && r.rows == 20000);
+        assertThat(results.get(3).latencyP99).as("A's streaming phase measured").isGreaterThanOrEqualTo(0);
+        assertThat(results.get(3).updates).isEqualTo(200);
+        assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(5);
         assertThat(out.resolve("results.json")).exists();
         assertThat(out.resolve("connections.png")).exists();
         assertThat(out.resolve("rows-per-second.png")).exists();
-        assertThat(markdown).contains("| 10 splits, p=1, backfill off | A |");
+        assertThat(markdown).contains("| 10 splits, p=1, backfill off | A |").contains("| A | 200 |");
     }
 }
