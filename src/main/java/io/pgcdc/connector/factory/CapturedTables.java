@@ -16,8 +16,9 @@ import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES_EXCLUDE;
 
 /**
  * Resolves the {@code tables} and {@code tables.exclude} patterns against the database at job
- * creation, over one short connection that is always closed, so a pattern that matches nothing
- * fails before any slot or reader exists.
+ * creation and runs the {@link StartupChecks}, over one short connection that is always closed,
+ * so a pattern that matches nothing or a misconfigured server fails before any slot or reader
+ * exists.
  */
 public final class CapturedTables {
 
@@ -39,17 +40,21 @@ public final class CapturedTables {
     public static List<String[]> resolve(PostgresSourceSettings settings) {
         List<String[]> all = new ArrayList<>();
         ConnectionSettings connection = settings.connection;
-        try (Connection jdbc = connection.open(ROLE);
-                Statement statement = jdbc.createStatement();
-                ResultSet rs = statement.executeQuery(LIST_TABLES)) {
-            while (rs.next()) {
-                all.add(new String[] {rs.getString(1), rs.getString(2)});
+        try (Connection jdbc = connection.open(ROLE)) {
+            try (Statement statement = jdbc.createStatement(); ResultSet rs = statement.executeQuery(LIST_TABLES)) {
+                while (rs.next()) {
+                    all.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
             }
+            List<String[]> captured = select(settings, all);
+            if (settings.startupChecks) {
+                StartupChecks.verify(jdbc, settings, captured);
+            }
+            return captured;
         } catch (SQLException e) {
             // open() already says which options to check; the password never appears in it.
             throw new ValidationException(connection.redact(e.getMessage()), e);
         }
-        return select(settings, all);
     }
 
     static List<String[]> select(PostgresSourceSettings settings, List<String[]> all) {

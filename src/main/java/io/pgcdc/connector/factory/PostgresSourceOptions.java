@@ -196,5 +196,13 @@ public final class PostgresSourceOptions {
                     .defaultValue(false)
                     .withDescription("Emit schema change events inferred from the replication stream.");
 
+    public static final ConfigOption<Boolean> STARTUP_CHECKS_ENABLED =
+            ConfigOptions.key("startup-checks.enabled")
+                    .booleanType()
+                    .defaultValue(true)
+                    .withDescription(
+                            "Check wal_level, privileges, primary keys, replica identities and the slot when"
+                                    + " the job is created, and fail with one line per problem.");
+
     private PostgresSourceOptions() {}
 }

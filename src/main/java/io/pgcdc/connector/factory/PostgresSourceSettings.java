@@ -78,6 +78,7 @@ public final class PostgresSourceSettings implements Serializable {
     public final List<String> metadataColumns;
     public final boolean tableIdIncludeDatabase;
     public final boolean schemaChangeEnabled;
+    public final boolean startupChecks;
     private final Map<String, String> debeziumProperties;
 
     private PostgresSourceSettings(OptionReader options, Map<String, String> raw) {
@@ -205,6 +206,7 @@ public final class PostgresSourceSettings implements Serializable {
                         : Collections.emptyList();
         this.tableIdIncludeDatabase = options.bool(TABLE_ID_INCLUDE_DATABASE);
         this.schemaChangeEnabled = options.bool(SCHEMA_CHANGE_ENABLED);
+        this.startupChecks = options.bool(STARTUP_CHECKS_ENABLED);
     }
 
     /** Every option the factory knows, for SPI discovery and the unknown-option check. */
@@ -236,7 +238,8 @@ public final class PostgresSourceSettings implements Serializable {
                         TABLES_EXCLUDE,
                         METADATA_LIST,
                         TABLE_ID_INCLUDE_DATABASE,
-                        SCHEMA_CHANGE_ENABLED));
+                        SCHEMA_CHANGE_ENABLED,
+                        STARTUP_CHECKS_ENABLED));
     }
 
     /**

@@ -65,8 +65,27 @@ public final class PostgresServer {
                     envOr("PG_TEST_PASSWORD", "postgres"),
                     null);
         }
+        return embedded(java.util.Collections.emptyMap());
+    }
+
+    /**
+     * A second embedded server with some settings changed (e.g. {@code wal_level=replica}), for a
+     * test of a misconfigured server; the test closes it. Not available against PG_TEST_URL.
+     */
+    public static PostgresServer startSeparate(java.util.Map<String, String> overrides) {
+        return embedded(overrides);
+    }
+
+    /** Stops a server from {@link #startSeparate}; the shared one lives as long as the JVM. */
+    public void close() throws IOException {
+        if (embedded != null && this != instance) {
+            embedded.close();
+        }
+    }
+
+    private static PostgresServer embedded(java.util.Map<String, String> overrides) {
         try {
-            EmbeddedPostgres pg =
+            EmbeddedPostgres.Builder builder =
                     EmbeddedPostgres.builder()
                             .setServerConfig("wal_level", "logical")
                             .setServerConfig("max_replication_slots", "40")
@@ -79,8 +98,9 @@ public final class PostgresServer {
                             // a server log the tests can read back with pg_read_file
                             .setServerConfig("logging_collector", "on")
                             .setServerConfig("log_filename", "postgresql.log")
-                            .setPGStartupWait(Duration.ofSeconds(120))
-                            .start();
+                            .setPGStartupWait(Duration.ofSeconds(120));
+            overrides.forEach(builder::setServerConfig);
+            EmbeddedPostgres pg = builder.start();
             return new PostgresServer("localhost", pg.getPort(), "postgres", "postgres", "postgres", pg);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded PostgreSQL", e);
