@@ -23,6 +23,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import io.pgcdc.connector.types.TypeMappingOptions;
+
 import static io.pgcdc.connector.factory.PostgresSourceOptions.*;
 
 /**
@@ -79,6 +81,7 @@ public final class PostgresSourceSettings implements Serializable {
     public final boolean tableIdIncludeDatabase;
     public final boolean schemaChangeEnabled;
     public final boolean startupChecks;
+    public final TypeMappingOptions typeOptions;
     private final Map<String, String> debeziumProperties;
 
     private PostgresSourceSettings(OptionReader options, Map<String, String> raw) {
@@ -122,6 +125,11 @@ public final class PostgresSourceSettings implements Serializable {
             }
         }
         this.debeziumProperties = Collections.unmodifiableMap(debezium);
+        try {
+            this.typeOptions = TypeMappingOptions.from(debezium);
+        } catch (IllegalArgumentException e) {
+            throw new OptionException("debezium.*", e.getMessage());
+        }
 
         this.connection =
                 new ConnectionSettings(

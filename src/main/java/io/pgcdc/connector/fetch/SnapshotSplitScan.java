@@ -21,6 +21,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.OffsetTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -81,10 +83,16 @@ final class SnapshotSplitScan {
             throws SQLException, InterruptedException {
         List<Column> columns = table.columns();
         int[] slots = new int[columns.size()];
+        boolean[] timeWithZone = new boolean[columns.size()];
+        boolean[] asText = new boolean[columns.size()];
         int width = 0;
         for (int i = 0; i < slots.length; i++) {
             slots[i] = columns.get(i).position() - 1;
             width = Math.max(width, slots[i] + 1);
+            timeWithZone[i] = "timetz".equalsIgnoreCase(columns.get(i).typeName());
+            // pgjdbc returns hstore as a Map, which Debezium's map mode cannot read (NULL);
+            // as text both modes read it, as they do in the stream
+            asText[i] = "hstore".equalsIgnoreCase(columns.get(i).typeName());
         }
         Schema keySchema = rowSchema.keySchema();
         Schema envelopeSchema = rowSchema.getEnvelopeSchema().schema();
@@ -99,7 +107,9 @@ final class SnapshotSplitScan {
                 while (rs.next()) {
                     Object[] row = new Object[width];
                     for (int i = 0; i < slots.length; i++) {
-                        row[slots[i]] = rs.getObject(i + 1);
+                        row[slots[i]] = timeWithZone[i]
+                                ? timeWithZone(rs, i + 1)
+                                : asText[i] ? rs.getString(i + 1) : rs.getObject(i + 1);
                     }
                     Struct value = rowSchema.valueFromColumnData(row);
                     Struct envelope =
@@ -121,6 +131,15 @@ final class SnapshotSplitScan {
         }
         LOG.debug("Read {} rows of split {}", rows, split.splitId());
         return rows;
+    }
+
+    /**
+     * A timetz as the stream decodes it (UTC); read as {@code java.sql.Time}, as upstream's
+     * snapshot does, it loses its fraction of a second.
+     */
+    private static OffsetTime timeWithZone(ResultSet rs, int index) throws SQLException {
+        OffsetTime value = rs.getObject(index, OffsetTime.class);
+        return value == null ? null : value.withOffsetSameInstant(ZoneOffset.UTC);
     }
 
     /** What every record of a split shares. */

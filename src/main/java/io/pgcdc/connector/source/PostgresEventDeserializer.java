@@ -11,6 +11,7 @@ import org.apache.flink.cdc.runtime.typeutils.EventTypeInfo;
 import org.apache.flink.util.Collector;
 
 import io.debezium.data.Envelope;
+import io.pgcdc.connector.types.TypeMappingOptions;
 import io.debezium.relational.Table;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -31,15 +32,20 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
     private final String database;
     private final boolean tableIdIncludesDatabase;
     private final List<String> metadataColumns;
+    private final TypeMappingOptions typeOptions;
 
     /** Converters of the tables this reader has announced; per instance, never shared. */
     private transient Map<io.debezium.relational.TableId, TableRowConverter> tables;
 
     public PostgresEventDeserializer(
-            String database, boolean tableIdIncludesDatabase, List<String> metadataColumns) {
+            String database,
+            boolean tableIdIncludesDatabase,
+            List<String> metadataColumns,
+            TypeMappingOptions typeOptions) {
         this.database = database;
         this.tableIdIncludesDatabase = tableIdIncludesDatabase;
         this.metadataColumns = metadataColumns;
+        this.typeOptions = typeOptions;
     }
 
     private Map<io.debezium.relational.TableId, TableRowConverter> tables() {
@@ -71,7 +77,7 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
      */
     public CreateTableEvent register(io.debezium.relational.TableId tableId, Table table) {
         io.debezium.relational.TableId id = key(tableId);
-        TableRowConverter converter = new TableRowConverter(toTableId(id.schema(), id.table()), table);
+        TableRowConverter converter = new TableRowConverter(toTableId(id.schema(), id.table()), table, typeOptions);
         tables().put(id, converter);
         return new CreateTableEvent(converter.tableId(), converter.schema());
     }

@@ -9,6 +9,7 @@ import org.apache.flink.cdc.runtime.typeutils.BinaryRecordDataGenerator;
 import io.debezium.relational.Column;
 import io.debezium.relational.Table;
 import io.pgcdc.connector.types.PostgresTypeMapper;
+import io.pgcdc.connector.types.TypeMappingOptions;
 import io.pgcdc.connector.types.ValueConverters;
 import io.pgcdc.connector.types.ValueConverters.ValueConverter;
 import org.apache.kafka.connect.data.Field;
@@ -33,7 +34,7 @@ final class TableRowConverter {
 
     private int[] lastPositions;
 
-    TableRowConverter(TableId tableId, Table table) {
+    TableRowConverter(TableId tableId, Table table, TypeMappingOptions typeOptions) {
         this.tableId = tableId;
         List<Column> columns = table.columns();
         Schema.Builder builder = Schema.newBuilder();
@@ -42,7 +43,7 @@ final class TableRowConverter {
         DataType[] types = new DataType[columns.size()];
         for (int i = 0; i < columns.size(); i++) {
             Column column = columns.get(i);
-            types[i] = PostgresTypeMapper.toDataType(table, column);
+            types[i] = PostgresTypeMapper.toDataType(table, column, typeOptions);
             columnNames[i] = column.name();
             converters[i] =
                     ValueConverters.forType(

@@ -3,6 +3,7 @@ package io.pgcdc.connector.types;
 import org.apache.flink.cdc.common.data.DateData;
 import org.apache.flink.cdc.common.data.DecimalData;
 import org.apache.flink.cdc.common.data.GenericArrayData;
+import org.apache.flink.cdc.common.data.GenericMapData;
 import org.apache.flink.cdc.common.data.LocalZonedTimestampData;
 import org.apache.flink.cdc.common.data.TimeData;
 import org.apache.flink.cdc.common.data.TimestampData;
@@ -26,7 +27,9 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Converters from the values Debezium puts into Kafka Connect structs to Flink CDC's internal
@@ -66,7 +69,9 @@ public final class ValueConverters {
                 return (v, s) -> toDecimal(v, s, decimal, where);
             case CHAR:
             case VARCHAR:
-                return (v, s) -> BinaryStringData.fromString(v.toString());
+                return (v, s) -> BinaryStringData.fromString(v instanceof Struct ? GeometryStrings.toJson((Struct) v) : v.toString());
+            case MAP: // hstore with debezium.hstore.handling.mode: map
+                return (v, s) -> toStringMap(v);
             case BINARY:
             case VARBINARY:
                 return (v, s) -> toBytes(v);
@@ -201,13 +206,34 @@ public final class ValueConverters {
         throw new IllegalArgumentException("Unexpected timestamptz value of " + value.getClass());
     }
 
+    /** Flink CDC reads DATE and TIME array elements as int (epoch day, millisecond of day). */
+    private static Object arrayElement(Object value) {
+        if (value instanceof DateData) {
+            return ((DateData) value).toEpochDay();
+        }
+        if (value instanceof TimeData) {
+            return ((TimeData) value).toMillisOfDay();
+        }
+        return value;
+    }
+
+    private static GenericMapData toStringMap(Object value) {
+        Map<Object, Object> converted = new HashMap<>();
+        for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
+            converted.put(
+                    BinaryStringData.fromString(String.valueOf(entry.getKey())),
+                    entry.getValue() == null ? null : BinaryStringData.fromString(entry.getValue().toString()));
+        }
+        return new GenericMapData(converted);
+    }
+
     private static GenericArrayData toArray(Object value, Schema schema, ValueConverter element) {
         List<?> list = (List<?>) value;
         Schema elementSchema = schema.valueSchema();
         Object[] converted = new Object[list.size()];
         for (int i = 0; i < converted.length; i++) {
             Object item = list.get(i);
-            converted[i] = item == null ? null : element.convert(item, elementSchema);
+            converted[i] = item == null ? null : arrayElement(element.convert(item, elementSchema));
         }
         return new GenericArrayData(converted);
     }

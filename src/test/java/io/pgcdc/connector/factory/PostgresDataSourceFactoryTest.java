@@ -70,6 +70,10 @@ class PostgresDataSourceFactoryTest {
                 new BadInput("slot name too long", o -> o.put("slot.name", "s".repeat(70)), "'slot.name'"),
                 new BadInput("plugin unknown", o -> o.put("decoding.plugin.name", "wal3json"), "'decoding.plugin.name'", "pgoutput"),
                 new BadInput("metadata column unknown", o -> o.put("metadata.list", "op_ts,row_kind"), "'metadata.list'", "row_kind"),
+                new BadInput("debezium decimal mode unknown", o -> o.put("debezium.decimal.handling.mode", "exact"),
+                        "'debezium.decimal.handling.mode'", "precise"),
+                new BadInput("debezium money digits not a number", o -> o.put("debezium.money.fraction.digits", "two"),
+                        "'debezium.money.fraction.digits'"),
                 new BadInput("boolean garbage", o -> o.put("scan.incremental.snapshot.backfill.skip", "maybe"), "'scan.incremental.snapshot.backfill.skip'"),
                 new BadInput("factor bounds reversed", o -> {
                     o.put("chunk-key.even-distribution.factor.lower-bound", "10");

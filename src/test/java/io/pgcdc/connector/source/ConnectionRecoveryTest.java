@@ -160,7 +160,8 @@ class ConnectionRecoveryTest {
             super(
                     source.settings().database(),
                     source.settings().tableIdIncludeDatabase,
-                    source.settings().metadataColumns);
+                    source.settings().metadataColumns,
+                    source.settings().typeOptions);
             this.failOnId = failOnId;
             this.marker = marker;
         }

@@ -1,6 +1,7 @@
 package io.pgcdc.connector.testbed;
 
 import org.apache.flink.cdc.common.data.ArrayData;
+import org.apache.flink.cdc.common.data.MapData;
 import org.apache.flink.cdc.common.data.RecordData;
 import org.apache.flink.cdc.common.event.CreateTableEvent;
 import org.apache.flink.cdc.common.event.DataChangeEvent;
@@ -8,6 +9,7 @@ import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Schema;
 import org.apache.flink.cdc.common.types.ArrayType;
+import org.apache.flink.cdc.common.types.MapType;
 import org.apache.flink.cdc.common.types.DataType;
 
 import java.util.ArrayList;
@@ -104,6 +106,20 @@ public final class EventLog {
                 items[i] = renderValue(element, getter.getElementOrNull(array, i));
             }
             return Arrays.toString(items);
+        }
+        if (value instanceof MapData) {
+            MapType mapType = (MapType) type;
+            MapData map = (MapData) value;
+            ArrayData keys = map.keyArray();
+            ArrayData values = map.valueArray();
+            ArrayData.ElementGetter keyGetter = ArrayData.createElementGetter(mapType.getKeyType());
+            ArrayData.ElementGetter valueGetter = ArrayData.createElementGetter(mapType.getValueType());
+            java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
+            for (int i = 0; i < map.size(); i++) {
+                sorted.put(String.valueOf(renderValue(mapType.getKeyType(), keyGetter.getElementOrNull(keys, i))),
+                        renderValue(mapType.getValueType(), valueGetter.getElementOrNull(values, i)));
+            }
+            return sorted.toString();
         }
         return value.toString();
     }

@@ -1,0 +1,84 @@
+package io.pgcdc.connector.types;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The Debezium settings that change a column's Flink CDC type, read from the {@code debezium.*}
+ * options: a table's declared schema and its rows follow the same settings. Debezium's own
+ * defaults apply when an option is not set.
+ */
+public final class TypeMappingOptions implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final String DECIMAL_HANDLING_MODE = "decimal.handling.mode";
+    public static final String INTERVAL_HANDLING_MODE = "interval.handling.mode";
+    public static final String HSTORE_HANDLING_MODE = "hstore.handling.mode";
+    public static final String BINARY_HANDLING_MODE = "binary.handling.mode";
+    public static final String TIME_PRECISION_MODE = "time.precision.mode";
+    public static final String MONEY_FRACTION_DIGITS = "money.fraction.digits";
+
+    /** Debezium's defaults. */
+    public static final TypeMappingOptions DEFAULTS = new TypeMappingOptions("precise", "numeric", "json", "bytes", 2);
+
+    final String decimalMode; // precise | double | string
+    final String intervalMode; // numeric | string
+    final String hstoreMode; // json | map
+    final String binaryMode; // bytes | base64 | base64-url-safe | hex
+    final int moneyFractionDigits;
+
+    private TypeMappingOptions(
+            String decimalMode, String intervalMode, String hstoreMode, String binaryMode, int moneyFractionDigits) {
+        this.decimalMode = decimalMode;
+        this.intervalMode = intervalMode;
+        this.hstoreMode = hstoreMode;
+        this.binaryMode = binaryMode;
+        this.moneyFractionDigits = moneyFractionDigits;
+    }
+
+    /**
+     * Reads the settings from the Debezium properties (keys without the {@code debezium.} prefix).
+     *
+     * @throws IllegalArgumentException naming the option and its valid values
+     */
+    public static TypeMappingOptions from(Map<String, String> debezium) {
+        String digits = debezium.getOrDefault(MONEY_FRACTION_DIGITS, "2").trim();
+        int moneyDigits;
+        try {
+            moneyDigits = Integer.parseInt(digits);
+        } catch (NumberFormatException e) {
+            moneyDigits = -1;
+        }
+        if (moneyDigits < 0 || moneyDigits > 38) {
+            throw new IllegalArgumentException(
+                    "'debezium." + MONEY_FRACTION_DIGITS + "' is '" + digits + "'; expected a number from 0 to 38");
+        }
+        choice(debezium, TIME_PRECISION_MODE, "adaptive", "adaptive", "adaptive_time_microseconds", "connect");
+        return new TypeMappingOptions(
+                choice(debezium, DECIMAL_HANDLING_MODE, "precise", "precise", "double", "string"),
+                choice(debezium, INTERVAL_HANDLING_MODE, "numeric", "numeric", "string"),
+                choice(debezium, HSTORE_HANDLING_MODE, "json", "json", "map"),
+                choice(debezium, BINARY_HANDLING_MODE, "bytes", "bytes", "base64", "base64-url-safe", "hex"),
+                moneyDigits);
+    }
+
+    private static String choice(Map<String, String> debezium, String key, String fallback, String... allowed) {
+        String value = debezium.getOrDefault(key, fallback).trim().toLowerCase(Locale.ROOT);
+        List<String> valid = Arrays.asList(allowed);
+        if (!valid.contains(value)) {
+            throw new IllegalArgumentException(
+                    "'debezium." + key + "' is '" + debezium.get(key) + "'; expected one of " + valid);
+        }
+        return value;
+    }
+
+    @Override
+    public String toString() {
+        return "decimal=" + decimalMode + ", interval=" + intervalMode + ", hstore=" + hstoreMode + ", binary="
+                + binaryMode + ", money digits=" + moneyFractionDigits;
+    }
+}
