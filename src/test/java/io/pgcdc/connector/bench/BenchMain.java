@@ -199,7 +199,14 @@ public final class BenchMain {
                 }
             }
             TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
-            result.left = db.connectorSessions().size();
+            Map<Integer, String> left = db.connectorSessions();
+            result.left = left.size();
+            if (!left.isEmpty()) {
+                System.out.println("bench: " + variant + " left sessions 10 s after the job ended: " + db.query(
+                        "SELECT pid, application_name, backend_type, state, backend_start, state_change,"
+                                + " left(query, 120) FROM pg_stat_activity WHERE pid IN ("
+                                + left.keySet().stream().map(String::valueOf).collect(Collectors.joining(",")) + ")"));
+            }
             result.heapPeakMb = heapPeak() / 1e6;
         } finally {
             BenchSink.forget(runId);

@@ -47,7 +47,7 @@ public final class ConnectionSampler implements AutoCloseable {
                     }
                     stuck.putAll(stuckNow);
                     peak = Math.max(peak, sessions.size());
-                    timeline.add(new long[] {(System.nanoTime() - startedAt) / 1_000_000, sessions.size()});
+                    timeline.add(new long[] {(System.nanoTime() - startedAt) / 1_000_000, sessions.size(), seen.size()});
                 }
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -91,7 +91,7 @@ public final class ConnectionSampler implements AutoCloseable {
         return new HashMap<>(stuck);
     }
 
-    /** (milliseconds since the sampler started, sessions) for every sample. */
+    /** (milliseconds since the sampler started, sessions, distinct sessions seen so far) per sample. */
     public synchronized java.util.List<long[]> timeline() {
         return new java.util.ArrayList<>(timeline);
     }
