@@ -7,7 +7,7 @@ import io.pgcdc.connector.source.ConnectionSettings;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,11 +22,15 @@ import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES_EXCLUDE;
  */
 public final class CapturedTables {
 
-    /** Ordinary and partitioned tables outside the system schemas. */
+    /**
+     * Tables outside the system schemas: ordinary tables (partitions among them), or with
+     * partitioned tables captured through their root, the roots instead of their partitions.
+     */
     private static final String LIST_TABLES =
             "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
                     + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                    + " WHERE c.relkind IN ('r', 'p')"
+                    + " WHERE (CASE WHEN ? THEN (c.relkind = 'r' AND NOT c.relispartition) OR c.relkind = 'p'"
+                    + " ELSE c.relkind = 'r' END)"
                     + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
                     + " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
                     + " ORDER BY 1, 2";
@@ -41,9 +45,12 @@ public final class CapturedTables {
         List<String[]> all = new ArrayList<>();
         ConnectionSettings connection = settings.connection;
         try (Connection jdbc = connection.open(ROLE)) {
-            try (Statement statement = jdbc.createStatement(); ResultSet rs = statement.executeQuery(LIST_TABLES)) {
-                while (rs.next()) {
-                    all.add(new String[] {rs.getString(1), rs.getString(2)});
+            try (PreparedStatement statement = jdbc.prepareStatement(LIST_TABLES)) {
+                statement.setBoolean(1, settings.includePartitionedTables);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        all.add(new String[] {rs.getString(1), rs.getString(2)});
+                    }
                 }
             }
             List<String[]> captured = select(settings, all);

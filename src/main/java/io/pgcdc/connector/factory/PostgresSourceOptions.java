@@ -204,5 +204,28 @@ public final class PostgresSourceOptions {
                             "Check wal_level, privileges, primary keys, replica identities and the slot when"
                                     + " the job is created, and fail with one line per problem.");
 
+    public static final ConfigOption<String> PUBLICATION_NAME =
+            ConfigOptions.key("publication.name")
+                    .stringType()
+                    .defaultValue("dbz_publication")
+                    .withDescription("The pgoutput publication the job streams through.");
+
+    public static final ConfigOption<String> PUBLICATION_AUTOCREATE_MODE =
+            ConfigOptions.key("publication.autocreate.mode")
+                    .stringType()
+                    .defaultValue("all_tables")
+                    .withDescription(
+                            "disabled (the publication must exist), all_tables (created FOR ALL TABLES if"
+                                    + " missing) or filtered (created for the captured tables; captured tables it"
+                                    + " lacks are added before they are streamed).");
+
+    public static final ConfigOption<Boolean> SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED =
+            ConfigOptions.key("scan.include-partitioned-tables.enabled")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "Capture partitioned tables through their root: the rows of all partitions under"
+                                    + " the parent's table id; the publication publishes via the partition root.");
+
     private PostgresSourceOptions() {}
 }

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 
+import io.pgcdc.connector.fetch.Publication;
 import io.pgcdc.connector.types.TypeMappingOptions;
 
 import static io.pgcdc.connector.factory.PostgresSourceOptions.*;
@@ -82,6 +83,9 @@ public final class PostgresSourceSettings implements Serializable {
     public final boolean schemaChangeEnabled;
     public final boolean startupChecks;
     public final TypeMappingOptions typeOptions;
+    public final String publicationName;
+    public final String publicationAutocreateMode;
+    public final boolean includePartitionedTables;
     private final Map<String, String> debeziumProperties;
 
     private PostgresSourceSettings(OptionReader options, Map<String, String> raw) {
@@ -215,6 +219,29 @@ public final class PostgresSourceSettings implements Serializable {
         this.tableIdIncludeDatabase = options.bool(TABLE_ID_INCLUDE_DATABASE);
         this.schemaChangeEnabled = options.bool(SCHEMA_CHANGE_ENABLED);
         this.startupChecks = options.bool(STARTUP_CHECKS_ENABLED);
+        // our options, else the Debezium ones an upstream configuration may carry
+        this.publicationName =
+                options.isSet(PUBLICATION_NAME) || !debezium.containsKey("publication.name")
+                        ? options.string(PUBLICATION_NAME).trim()
+                        : debezium.get("publication.name").trim();
+        if (publicationName.isEmpty()) {
+            throw new OptionException(PUBLICATION_NAME.key(), "is empty; name the publication, e.g. dbz_publication");
+        }
+        String mode =
+                options.isSet(PUBLICATION_AUTOCREATE_MODE) || !debezium.containsKey("publication.autocreate.mode")
+                        ? options.string(PUBLICATION_AUTOCREATE_MODE)
+                        : debezium.get("publication.autocreate.mode");
+        this.publicationAutocreateMode = mode.trim().toLowerCase(Locale.ROOT);
+        if (!Publication.MODES.contains(publicationAutocreateMode)) {
+            throw new OptionException(
+                    PUBLICATION_AUTOCREATE_MODE.key(), "is '" + mode + "'; expected one of " + Publication.MODES);
+        }
+        this.includePartitionedTables = options.bool(SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED);
+    }
+
+    /** The publication the job streams through. */
+    public Publication publication() {
+        return new Publication(publicationName, publicationAutocreateMode, includePartitionedTables);
     }
 
     /** Every option the factory knows, for SPI discovery and the unknown-option check. */
@@ -247,7 +274,10 @@ public final class PostgresSourceSettings implements Serializable {
                         METADATA_LIST,
                         TABLE_ID_INCLUDE_DATABASE,
                         SCHEMA_CHANGE_ENABLED,
-                        STARTUP_CHECKS_ENABLED));
+                        STARTUP_CHECKS_ENABLED,
+                        PUBLICATION_NAME,
+                        PUBLICATION_AUTOCREATE_MODE,
+                        SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED));
     }
 
     /**

@@ -39,6 +39,7 @@ public final class StartupChecks {
         try {
             checkServer(jdbc, settings, problems);
             checkTables(jdbc, settings, tables, problems);
+            checkPublication(jdbc, settings, problems);
             if (problems.isEmpty()) {
                 checkSlot(jdbc, settings, problems); // waits for a held slot: only worth it if all else is fine
             }
@@ -128,6 +129,29 @@ public final class StartupChecks {
             problems.add("user '" + settings.connection.username() + "' may not read " + String.join(", ", unreadable)
                     + ": run GRANT SELECT ON " + String.join(", ", unreadable) + " TO "
                     + quote(settings.connection.username()));
+        }
+    }
+
+    private static void checkPublication(Connection jdbc, PostgresSourceSettings settings, List<String> problems)
+            throws SQLException {
+        if (!"pgoutput".equals(settings.decodingPluginName) || !"disabled".equals(settings.publicationAutocreateMode)) {
+            return;
+        }
+        try (PreparedStatement statement =
+                jdbc.prepareStatement("SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+            statement.setString(1, settings.publicationName);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    problems.add("publication '" + settings.publicationName + "' does not exist and"
+                            + " 'publication.autocreate.mode' is 'disabled': create it with CREATE PUBLICATION "
+                            + quote(settings.publicationName) + " FOR TABLE <the captured tables>, or set the mode"
+                            + " to 'filtered'");
+                } else if (settings.includePartitionedTables && !rs.getBoolean(1)) {
+                    problems.add("publication '" + settings.publicationName + "' does not publish via the partition"
+                            + " root, which 'scan.include-partitioned-tables.enabled' needs: run ALTER PUBLICATION "
+                            + quote(settings.publicationName) + " SET (publish_via_partition_root = true)");
+                }
+            }
         }
     }
 

@@ -160,12 +160,27 @@ final class BackfillSlot {
         if (dropped) {
             return;
         }
-        Integer pid = awaitReleased(jdbc);
-        if (pid != null) {
-            jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+        if (dropWhenReleased(jdbc, name)) {
             LOG.info("Dropped backfill slot '{}'", name);
         }
         dropped = true;
+    }
+
+    /**
+     * Drops a slot once no replication connection holds it (Debezium's walsender exits
+     * asynchronously after its connection closes). Returns false if there is no such slot.
+     */
+    static boolean dropWhenReleased(PostgresConnection jdbc, String name) throws SQLException {
+        Integer pid = awaitReleased(jdbc, name);
+        if (pid == null) {
+            return false;
+        }
+        jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+        return true;
+    }
+
+    private void awaitReleased(PostgresConnection jdbc) throws SQLException {
+        awaitReleased(jdbc, name);
     }
 
     /**
@@ -173,12 +188,12 @@ final class BackfillSlot {
      * walsender exits asynchronously, and a peek, advance or drop of an active slot fails. Returns
      * the slot's active pid as last seen (0 once released, null if the slot is gone).
      */
-    private Integer awaitReleased(PostgresConnection jdbc) throws SQLException {
+    private static Integer awaitReleased(PostgresConnection jdbc, String name) throws SQLException {
         long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
         Integer pid = activePid(jdbc, name);
         while (pid != null && pid > 0 && System.nanoTime() < deadline) {
             try {
-                Thread.sleep(20);
+                Thread.sleep(20); // polling the walsender's exit
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;

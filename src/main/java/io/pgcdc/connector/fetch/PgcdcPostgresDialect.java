@@ -39,6 +39,8 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     static final String ENUMERATOR_ROLE = "enumerator";
 
     private final PostgresSourceConfig config;
+    /** Prepared by the enumerator's instance; null on readers. */
+    private final Publication publication;
     /** Set on the reader's instance only; never serialized (readers build theirs on the task). */
     private final transient ReaderConnections reader;
     /** The reader's row schemas of snapshotted tables; reader instances only. */
@@ -46,21 +48,22 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     private transient ConnectionLedger enumeratorLedger;
     private transient TrackedPostgresConnection enumeratorConnection;
 
-    /** The enumerator's dialect. */
-    public PgcdcPostgresDialect(PostgresSourceConfig config) {
-        this(config, null);
+    /** The enumerator's dialect; it prepares the publication before the slot is created. */
+    public PgcdcPostgresDialect(PostgresSourceConfig config, Publication publication) {
+        this(config, null, publication);
     }
 
-    private PgcdcPostgresDialect(PostgresSourceConfig config, ReaderConnections reader) {
+    private PgcdcPostgresDialect(PostgresSourceConfig config, ReaderConnections reader, Publication publication) {
         super(config);
         this.config = config;
         this.reader = reader;
+        this.publication = publication;
         this.snapshotSchemas = reader == null ? null : new SnapshotTableSchemas(config.getDbzConnectorConfig());
     }
 
     /** A reader's dialect: its fetch tasks use the reader's connection and backfill slot. */
     public static PgcdcPostgresDialect forReader(PostgresSourceConfig config, ReaderConnections reader) {
-        return new PgcdcPostgresDialect(config, reader);
+        return new PgcdcPostgresDialect(config, reader, null);
     }
 
     /**
@@ -129,6 +132,36 @@ public class PgcdcPostgresDialect extends PostgresDialect {
             return new PgcdcScanFetchTask(split.asSnapshotSplit());
         }
         return super.createFetchTask(split);
+    }
+
+    /**
+     * postgres-cdc's reader asks for the slot to go when the {@code snapshot} startup mode's
+     * bounded stream has ended, while that stream may still hold it; on a reader the drop is
+     * deferred to the reader's close, after the stream has let go.
+     */
+    @Override
+    public boolean removeSlot(String slotName) {
+        if (reader == null) {
+            return super.removeSlot(slotName);
+        }
+        reader.dropSlotOnClose(slotName);
+        return true;
+    }
+
+    /**
+     * Creates or completes the publication for the captured tables (see {@link Publication}); runs
+     * when the enumerator starts, before the slot is created and before any table is streamed.
+     */
+    public void preparePublication() {
+        if (publication == null || !"pgoutput".equals(getPluginName())) {
+            return;
+        }
+        List<io.debezium.relational.TableId> captured = discoverDataCollections(config);
+        try (PostgresConnection jdbc = (PostgresConnection) openJdbcConnection(config)) {
+            publication.prepare(jdbc, captured);
+        } catch (SQLException e) {
+            throw new FlinkRuntimeException("Cannot prepare " + publication + ": " + e.getMessage(), e);
+        }
     }
 
     /**

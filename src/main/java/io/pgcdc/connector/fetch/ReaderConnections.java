@@ -39,6 +39,7 @@ public final class ReaderConnections implements AutoCloseable {
 
     private TrackedPostgresConnection jdbc;
     private BackfillSlot backfillSlot;
+    private boolean slotDroppedOnClose;
 
     public ReaderConnections(PostgresSourceConfig config) {
         this.config = config;
@@ -146,16 +147,43 @@ public final class ReaderConnections implements AutoCloseable {
 
     /** Drops the slot over the reader's connection, or a short one of its own if that is gone. */
     private void dropSlot(BackfillSlot slot) throws Exception {
+        withUsableConnection("backfill", slot::drop);
+    }
+
+    /**
+     * Drops the job's slot when this reader closes, after its stream has stopped reading it: the
+     * {@code snapshot} startup mode streams only up to the snapshot's high watermark, and a slot
+     * left behind would retain WAL forever. Upstream dropped it at once, while its own stream
+     * still held it, and the drop failed (FLINK-40560).
+     */
+    synchronized void dropSlotOnClose(String slotName) {
+        if (slotDroppedOnClose) {
+            return;
+        }
+        slotDroppedOnClose = true;
+        scope.register("slot " + slotName, () -> withUsableConnection("stream", jdbc -> {
+            if (BackfillSlot.dropWhenReleased(jdbc, slotName)) {
+                LOG.info("Dropped slot '{}': the snapshot is complete and nothing streams from it", slotName);
+            }
+        }));
+    }
+
+    private interface SlotAction {
+        void run(PostgresConnection jdbc) throws SQLException;
+    }
+
+    /** Runs over the reader's connection, or a short one of its own if that is gone. */
+    private void withUsableConnection(String role, SlotAction action) throws Exception {
         TrackedPostgresConnection current;
         synchronized (this) {
             current = jdbc;
         }
         if (current != null && isUsable(current)) {
-            slot.drop(current);
+            action.run(current);
             return;
         }
-        try (TrackedPostgresConnection own = TrackedPostgresConnection.open(dbzConfig(), role("backfill"), ledger)) {
-            slot.drop(own);
+        try (TrackedPostgresConnection own = TrackedPostgresConnection.open(dbzConfig(), role(role), ledger)) {
+            action.run(own);
         }
     }
 

@@ -51,7 +51,7 @@ public class PostgresDataSource implements DataSource {
     public PostgresPipelineSource createSource() {
         PostgresSourceConfig config = configFactory.create(0);
         return new PostgresPipelineSource(
-                configFactory, createDeserializer(), new PgcdcPostgresDialect(config));
+                configFactory, createDeserializer(), new PgcdcPostgresDialect(config, settings.publication()));
     }
 
     public PostgresEventDeserializer createDeserializer() {
@@ -88,6 +88,7 @@ public class PostgresDataSource implements DataSource {
         }
         factory.tableList(tableRegexes.toArray(new String[0]));
         factory.slotName(settings.slotName);
+        factory.setIncludePartitionedTables(settings.includePartitionedTables);
         factory.decodingPluginName(settings.decodingPluginName);
         if (settings.serverTimeZone != null) {
             factory.serverTimeZone(settings.serverTimeZone);
@@ -129,6 +130,13 @@ public class PostgresDataSource implements DataSource {
         // the stream, the value in the snapshot) unless unknown types are passed on; a column
         // type we cannot map still fails the job naming it.
         props.putIfAbsent("include.unknown.datatypes", "true");
+        // The enumerator prepares the publication (see Publication). Debezium's filtered mode
+        // would reset it to the table filter of each replication connection (a backfill's: one
+        // table), so Debezium only ever finds it ready.
+        props.setProperty("publication.name", settings.publicationName);
+        props.setProperty(
+                "publication.autocreate.mode",
+                settings.publicationAutocreateMode.equals("filtered") ? "disabled" : settings.publicationAutocreateMode);
         for (Map.Entry<String, String> entry : settings.connection.jdbcProperties().entrySet()) {
             props.setProperty("database." + entry.getKey(), entry.getValue());
         }

@@ -88,9 +88,11 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
         }
     }
 
+    /** Before the enumerator creates the slot: stale backfill slots go, the publication is ready. */
     private void dropStaleBackfillSlots() {
         if (dataSourceDialect instanceof PgcdcPostgresDialect) {
             ((PgcdcPostgresDialect) dataSourceDialect).dropStaleBackfillSlots();
+            ((PgcdcPostgresDialect) dataSourceDialect).preparePublication();
         }
     }
 

@@ -78,7 +78,7 @@ class PgcdcFetchTaskContextTest {
 
     /** Discovers the schemas as the enumerator does; closing its dialect closes its connection. */
     private static Map<TableId, TableChange> discover(PostgresSourceConfig config) {
-        PgcdcPostgresDialect enumeratorDialect = new PgcdcPostgresDialect(config);
+        PgcdcPostgresDialect enumeratorDialect = new PgcdcPostgresDialect(config, null);
         try {
             return enumeratorDialect.discoverDataCollectionSchemas(config);
         } finally {

@@ -120,7 +120,7 @@ class ConnectionRecoveryTest {
                 new PostgresPipelineSource(
                         source.configFactory(),
                         new FailingOnceDeserializer(source, 5000, marker.toString()),
-                        new PgcdcPostgresDialect(source.configFactory().create(0)));
+                        new PgcdcPostgresDialect(source.configFactory().create(0), source.settings().publication()));
         try (ConnectionSampler sampler = new ConnectionSampler(db);
                 PipelineJob job = PipelineJob.start(failingOnce, 2, PipelineJob.withRestarts())) {
             job.await("the failure", TIMEOUT, log -> Files.exists(marker));

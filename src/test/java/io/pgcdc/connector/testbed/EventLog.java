@@ -28,6 +28,7 @@ public final class EventLog {
     private final Map<TableId, Schema> schemas = new HashMap<>();
     private final List<String> lines = new ArrayList<>();
     private final List<String> dataLines = new ArrayList<>();
+    private final List<Map<String, String>> metadata = new ArrayList<>();
 
     public synchronized void add(Event event) {
         if (event instanceof CreateTableEvent) {
@@ -57,6 +58,7 @@ public final class EventLog {
             }
             lines.addAll(rendered);
             dataLines.addAll(rendered);
+            metadata.add(new java.util.TreeMap<>(change.meta()));
         } else {
             lines.add("OTHER " + event);
         }
@@ -68,6 +70,11 @@ public final class EventLog {
 
     public synchronized List<String> dataLines() {
         return new ArrayList<>(dataLines);
+    }
+
+    /** The metadata of each data change event, in arrival order (one entry per event). */
+    public synchronized List<Map<String, String>> metadata() {
+        return new ArrayList<>(metadata);
     }
 
     public synchronized int dataCount() {

@@ -1,0 +1,129 @@
+package io.pgcdc.connector.fetch;
+
+import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.debezium.relational.TableId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.Serializable;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.StringJoiner;
+
+/**
+ * The pgoutput publication the job streams through, prepared once when the enumerator starts —
+ * before the slot exists and before any table is streamed. Debezium's own publication handling is
+ * turned off: in {@code filtered} mode it ran {@code ALTER PUBLICATION ... SET TABLE} with the
+ * filter of whichever connection started, so a backfill of one table shrank the job's publication
+ * to that table.
+ *
+ * <ul>
+ *   <li>{@code disabled}: the publication must exist;
+ *   <li>{@code all_tables}: created {@code FOR ALL TABLES} if missing (needs a superuser);
+ *   <li>{@code filtered}: created for the captured tables if missing, and captured tables it lacks
+ *       (a table added to {@code tables}) are added to it, never removed.
+ * </ul>
+ *
+ * With partitioned tables captured through their root, the publication publishes via the root.
+ */
+public final class Publication implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(Publication.class);
+
+    public static final List<String> MODES = java.util.Arrays.asList("disabled", "all_tables", "filtered");
+
+    private final String name;
+    private final String mode;
+    private final boolean viaPartitionRoot;
+
+    public Publication(String name, String mode, boolean viaPartitionRoot) {
+        this.name = name;
+        this.mode = mode.toLowerCase(Locale.ROOT);
+        this.viaPartitionRoot = viaPartitionRoot;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** Creates or completes the publication for the captured tables, as the mode allows. */
+    void prepare(PostgresConnection jdbc, List<TableId> captured) throws SQLException {
+        Boolean existingViaRoot =
+                jdbc.prepareQueryAndMap(
+                        "SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = ?",
+                        ps -> ps.setString(1, name),
+                        rs -> rs.next() ? rs.getBoolean(1) : null);
+        String with = viaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "";
+        if (existingViaRoot == null) {
+            switch (mode) {
+                case "disabled":
+                    throw new IllegalStateException(
+                            "Publication '" + name + "' does not exist and 'publication.autocreate.mode' is"
+                                    + " 'disabled': create it (CREATE PUBLICATION " + quote(name) + " FOR TABLE "
+                                    + tableList(captured) + with + ") or choose another mode");
+                case "all_tables":
+                    execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR ALL TABLES" + with);
+                    return;
+                default:
+                    execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR TABLE " + tableList(captured) + with);
+                    return;
+            }
+        }
+        if (viaPartitionRoot && !existingViaRoot) {
+            if ("disabled".equals(mode)) {
+                throw new IllegalStateException(
+                        "Publication '" + name + "' does not publish via the partition root, which"
+                                + " 'scan.include-partitioned-tables.enabled' needs: run ALTER PUBLICATION "
+                                + quote(name) + " SET (publish_via_partition_root = true)");
+            }
+            execute(jdbc, "ALTER PUBLICATION " + quote(name) + " SET (publish_via_partition_root = true)");
+        }
+        if ("filtered".equals(mode)) {
+            Set<String> published = new HashSet<>();
+            jdbc.prepareQuery(
+                    "SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE pubname = ?",
+                    ps -> ps.setString(1, name),
+                    rs -> {
+                        while (rs.next()) {
+                            published.add(rs.getString(1) + "." + rs.getString(2));
+                        }
+                    });
+            List<TableId> missing = new ArrayList<>();
+            for (TableId table : captured) {
+                if (!published.contains(table.schema() + "." + table.table())) {
+                    missing.add(table);
+                }
+            }
+            if (!missing.isEmpty()) {
+                execute(jdbc, "ALTER PUBLICATION " + quote(name) + " ADD TABLE " + tableList(missing));
+            }
+        }
+    }
+
+    private static void execute(PostgresConnection jdbc, String sql) throws SQLException {
+        LOG.info("Preparing the publication: {}", sql);
+        jdbc.execute(sql);
+    }
+
+    private static String tableList(List<TableId> tables) {
+        StringJoiner list = new StringJoiner(", ");
+        for (TableId table : tables) {
+            list.add(quote(table.schema()) + "." + quote(table.table()));
+        }
+        return list.toString();
+    }
+
+    private static String quote(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    @Override
+    public String toString() {
+        return "publication " + name + " (" + mode + (viaPartitionRoot ? ", via partition root" : "") + ")";
+    }
+}
