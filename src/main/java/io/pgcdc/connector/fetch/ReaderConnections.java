@@ -156,7 +156,7 @@ public final class ReaderConnections implements AutoCloseable {
      * left behind would retain WAL forever. Upstream dropped it at once, while its own stream
      * still held it, and the drop failed (FLINK-40560).
      */
-    synchronized void dropSlotOnClose(String slotName) {
+    public synchronized void dropSlotOnClose(String slotName) {
         if (slotDroppedOnClose) {
             return;
         }
