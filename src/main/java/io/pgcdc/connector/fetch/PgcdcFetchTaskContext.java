@@ -45,6 +45,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
+import static io.debezium.heartbeat.DatabaseHeartbeatImpl.HEARTBEAT_ACTION_QUERY_PROPERTY_NAME;
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.SLOT_NAME;
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.SNAPSHOT_MODE;
 
@@ -157,6 +158,10 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.partition = new PostgresPartition(dbzConfig.getLogicalName());
         this.postgresTaskContext = PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
 
+        if (!snapshotSplit && StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId())) {
+            primeHeartbeat(dbzConfig);
+        }
+
         // A snapshot split opens one only if its backfill finds changes to replay (see the scan task).
         this.replicationConnection = snapshotSplit ? null : openReplicationConnection("stream replication connection");
 
@@ -191,6 +196,24 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.snapshotMetrics =
                 new DefaultChangeEventSourceMetricsFactory<PostgresPartition>()
                         .getSnapshotMetrics(postgresTaskContext, queue, metadataProvider);
+    }
+
+    /**
+     * Debezium heartbeats (and runs {@code heartbeat.action.query}) only once its stream has
+     * processed a change; a stream whose tables stay quiet never started, and its slot kept all
+     * WAL. Running the action query once as the stream starts gives it that first change.
+     */
+    private void primeHeartbeat(PostgresConnectorConfig dbzConfig) {
+        String actionQuery = dbzConfig.getConfig().getString(HEARTBEAT_ACTION_QUERY_PROPERTY_NAME);
+        if (actionQuery == null || actionQuery.trim().isEmpty() || dbzConfig.getHeartbeatInterval().isZero()) {
+            return;
+        }
+        try {
+            jdbcConnection.execute(actionQuery);
+            LOG.info("Ran the heartbeat action query once as the stream starts");
+        } catch (SQLException e) {
+            LOG.warn("The heartbeat action query failed: {}", e.getMessage());
+        }
     }
 
     /** Debezium's settings for one split: snapshot splits read one table with a backfill slot. */
