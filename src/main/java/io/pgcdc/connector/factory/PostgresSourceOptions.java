@@ -227,5 +227,15 @@ public final class PostgresSourceOptions {
                             "Capture partitioned tables through their root: the rows of all partitions under"
                                     + " the parent's table id; the publication publishes via the partition root.");
 
+    public static final ConfigOption<String> TOAST_UNCHANGED_VALUE_MODE =
+            ConfigOptions.key("toast.unchanged-value.mode")
+                    .stringType()
+                    .defaultValue("fail")
+                    .withDescription(
+                            "An update that leaves a TOASTed value unchanged carries no value for it unless the"
+                                    + " table has REPLICA IDENTITY FULL (then the before value is used): fail (the"
+                                    + " default, naming the table, column and fix), null, or placeholder (Debezium's"
+                                    + " placeholder text, as upstream emits it).");
+
     private PostgresSourceOptions() {}
 }

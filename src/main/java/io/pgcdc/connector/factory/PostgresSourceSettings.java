@@ -130,7 +130,13 @@ public final class PostgresSourceSettings implements Serializable {
         }
         this.debeziumProperties = Collections.unmodifiableMap(debezium);
         try {
-            this.typeOptions = TypeMappingOptions.from(debezium);
+            String toastMode = options.string(TOAST_UNCHANGED_VALUE_MODE).trim().toLowerCase(Locale.ROOT);
+            if (!TypeMappingOptions.TOAST_MODES.contains(toastMode)) {
+                throw new OptionException(
+                        TOAST_UNCHANGED_VALUE_MODE.key(),
+                        "is '" + toastMode + "'; expected one of " + TypeMappingOptions.TOAST_MODES);
+            }
+            this.typeOptions = TypeMappingOptions.from(debezium, toastMode);
         } catch (IllegalArgumentException e) {
             throw new OptionException("debezium.*", e.getMessage());
         }
@@ -277,7 +283,8 @@ public final class PostgresSourceSettings implements Serializable {
                         STARTUP_CHECKS_ENABLED,
                         PUBLICATION_NAME,
                         PUBLICATION_AUTOCREATE_MODE,
-                        SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED));
+                        SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED,
+                        TOAST_UNCHANGED_VALUE_MODE));
     }
 
     /**

@@ -113,7 +113,9 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
                                 meta));
                 break;
             case UPDATE:
-                RecordData after = converter.convert(value.getStruct(Envelope.FieldName.AFTER));
+                RecordData after =
+                        converter.convertAfterUpdate(
+                                value.getStruct(Envelope.FieldName.AFTER), value.getStruct(Envelope.FieldName.BEFORE));
                 out.collect(
                         DataChangeEvent.updateEvent(
                                 converter.tableId(), beforeImage(converter, record, value, after), after, meta));

@@ -28,6 +28,7 @@ final class TableRowConverter {
     private final String[] columnNames;
     private final ValueConverter[] converters;
     private final BinaryRecordDataGenerator generator;
+    private final TypeMappingOptions typeOptions;
 
     /** Field positions in the last Connect schema seen; Debezium reuses schema objects. */
     private org.apache.kafka.connect.data.Schema lastStructSchema;
@@ -53,6 +54,7 @@ final class TableRowConverter {
         builder.primaryKey(table.primaryKeyColumnNames());
         this.schema = builder.build();
         this.generator = new BinaryRecordDataGenerator(types);
+        this.typeOptions = typeOptions;
     }
 
     TableId tableId() {
@@ -65,6 +67,21 @@ final class TableRowConverter {
 
     /** Converts a row image; {@code null} stays {@code null} (e.g. no before image). */
     RecordData convert(Struct row) {
+        return convert(row, null);
+    }
+
+    /**
+     * Converts the row after an update. A TOASTed value the update left alone reaches Debezium as
+     * a placeholder, never as data: it is taken from the before image when there is one (REPLICA
+     * IDENTITY FULL), else handled as {@code toast.unchanged-value.mode} says.
+     */
+    RecordData convertAfterUpdate(Struct after, Struct before) {
+        return convert(after, before == null ? NO_BEFORE_IMAGE : before);
+    }
+
+    private static final Struct NO_BEFORE_IMAGE = null;
+
+    private RecordData convert(Struct row, Struct before) {
         if (row == null) {
             return null;
         }
@@ -78,9 +95,35 @@ final class TableRowConverter {
             }
             Field field = fields.get(position);
             Object raw = row.getWithoutDefault(field.name());
+            if (typeOptions.isUnavailablePlaceholder(raw)) {
+                raw = unchangedToastValue(field, before);
+            }
             values[i] = raw == null ? null : converters[i].convert(raw, field.schema());
         }
         return generator.generate(values);
+    }
+
+    /** The value of an unchanged TOASTed column: from the before image, or per the mode. */
+    private Object unchangedToastValue(Field field, Struct before) {
+        if (before != null && before.schema().field(field.name()) != null) {
+            Object old = before.getWithoutDefault(field.name());
+            if (!typeOptions.isUnavailablePlaceholder(old)) {
+                return old;
+            }
+        }
+        switch (typeOptions.toastMode) {
+            case "null":
+                return null;
+            case "placeholder":
+                return typeOptions.unavailablePlaceholder;
+            default:
+                throw new IllegalStateException(
+                        "An update of table " + tableId + " left the TOASTed value of column '" + field.name()
+                                + "' unchanged and the table's REPLICA IDENTITY is not FULL, so the value is not"
+                                + " in the change. Run ALTER TABLE " + tableId + " REPLICA IDENTITY FULL (for"
+                                + " changes from then on), and set 'toast.unchanged-value.mode' to 'null' or"
+                                + " 'placeholder' to get past changes already written.");
+        }
     }
 
     private int[] positionsFor(org.apache.kafka.connect.data.Schema structSchema) {

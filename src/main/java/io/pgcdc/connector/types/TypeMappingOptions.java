@@ -22,22 +22,54 @@ public final class TypeMappingOptions implements Serializable {
     public static final String TIME_PRECISION_MODE = "time.precision.mode";
     public static final String MONEY_FRACTION_DIGITS = "money.fraction.digits";
 
-    /** Debezium's defaults. */
-    public static final TypeMappingOptions DEFAULTS = new TypeMappingOptions("precise", "numeric", "json", "bytes", 2);
+    public static final String UNAVAILABLE_VALUE_PLACEHOLDER = "unavailable.value.placeholder";
+    public static final List<String> TOAST_MODES = Arrays.asList("fail", "null", "placeholder");
 
     final String decimalMode; // precise | double | string
     final String intervalMode; // numeric | string
     final String hstoreMode; // json | map
     final String binaryMode; // bytes | base64 | base64-url-safe | hex
     final int moneyFractionDigits;
+    /** What Debezium puts in place of a TOASTed value an update left unchanged. */
+    public final String unavailablePlaceholder;
+    private final byte[] unavailablePlaceholderBytes;
+    /** fail | null | placeholder: an unchanged TOASTed value without a before image. */
+    public final String toastMode;
 
     private TypeMappingOptions(
-            String decimalMode, String intervalMode, String hstoreMode, String binaryMode, int moneyFractionDigits) {
+            String decimalMode,
+            String intervalMode,
+            String hstoreMode,
+            String binaryMode,
+            int moneyFractionDigits,
+            String unavailablePlaceholder,
+            String toastMode) {
         this.decimalMode = decimalMode;
         this.intervalMode = intervalMode;
         this.hstoreMode = hstoreMode;
         this.binaryMode = binaryMode;
         this.moneyFractionDigits = moneyFractionDigits;
+        this.unavailablePlaceholder = unavailablePlaceholder;
+        this.unavailablePlaceholderBytes = unavailablePlaceholder.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        this.toastMode = toastMode;
+    }
+
+    /** Whether a raw Debezium value is the unavailable-value placeholder (text or bytes). */
+    public boolean isUnavailablePlaceholder(Object raw) {
+        if (raw instanceof String) {
+            return raw.equals(unavailablePlaceholder);
+        }
+        if (raw instanceof byte[]) {
+            return java.util.Arrays.equals((byte[]) raw, unavailablePlaceholderBytes);
+        }
+        if (raw instanceof java.nio.ByteBuffer) {
+            return ((java.nio.ByteBuffer) raw).equals(java.nio.ByteBuffer.wrap(unavailablePlaceholderBytes));
+        }
+        if (raw instanceof List) {
+            List<?> list = (List<?>) raw;
+            return list.size() == 1 && isUnavailablePlaceholder(list.get(0));
+        }
+        return false;
     }
 
     /**
@@ -46,6 +78,11 @@ public final class TypeMappingOptions implements Serializable {
      * @throws IllegalArgumentException naming the option and its valid values
      */
     public static TypeMappingOptions from(Map<String, String> debezium) {
+        return from(debezium, "fail");
+    }
+
+    /** As {@link #from(Map)}, with the {@code toast.unchanged-value.mode}. */
+    public static TypeMappingOptions from(Map<String, String> debezium, String toastMode) {
         String digits = debezium.getOrDefault(MONEY_FRACTION_DIGITS, "2").trim();
         int moneyDigits;
         try {
@@ -63,7 +100,9 @@ public final class TypeMappingOptions implements Serializable {
                 choice(debezium, INTERVAL_HANDLING_MODE, "numeric", "numeric", "string"),
                 choice(debezium, HSTORE_HANDLING_MODE, "json", "json", "map"),
                 choice(debezium, BINARY_HANDLING_MODE, "bytes", "bytes", "base64", "base64-url-safe", "hex"),
-                moneyDigits);
+                moneyDigits,
+                debezium.getOrDefault(UNAVAILABLE_VALUE_PLACEHOLDER, "__debezium_unavailable_value"),
+                toastMode);
     }
 
     private static String choice(Map<String, String> debezium, String key, String fallback, String... allowed) {
