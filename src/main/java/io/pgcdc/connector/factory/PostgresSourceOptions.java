@@ -237,5 +237,13 @@ public final class PostgresSourceOptions {
                                     + " default, naming the table, column and fix), null, or placeholder (Debezium's"
                                     + " placeholder text, as upstream emits it).");
 
+    public static final ConfigOption<Boolean> SCAN_NEWLY_ADDED_TABLE_ENABLED =
+            ConfigOptions.key("scan.newly-added-table.enabled")
+                    .booleanType()
+                    .defaultValue(false)
+                    .withDescription(
+                            "On a restore from a savepoint, snapshot and then stream the tables that 'tables'"
+                                    + " matches now but did not before, without re-reading the others.");
+
     private PostgresSourceOptions() {}
 }

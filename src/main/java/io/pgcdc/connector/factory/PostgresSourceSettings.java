@@ -86,6 +86,7 @@ public final class PostgresSourceSettings implements Serializable {
     public final String publicationName;
     public final String publicationAutocreateMode;
     public final boolean includePartitionedTables;
+    public final boolean scanNewlyAddedTables;
     private final Map<String, String> debeziumProperties;
 
     private PostgresSourceSettings(OptionReader options, Map<String, String> raw) {
@@ -243,6 +244,7 @@ public final class PostgresSourceSettings implements Serializable {
                     PUBLICATION_AUTOCREATE_MODE.key(), "is '" + mode + "'; expected one of " + Publication.MODES);
         }
         this.includePartitionedTables = options.bool(SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED);
+        this.scanNewlyAddedTables = options.bool(SCAN_NEWLY_ADDED_TABLE_ENABLED);
     }
 
     /** The publication the job streams through. */
@@ -284,7 +286,8 @@ public final class PostgresSourceSettings implements Serializable {
                         PUBLICATION_NAME,
                         PUBLICATION_AUTOCREATE_MODE,
                         SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED,
-                        TOAST_UNCHANGED_VALUE_MODE));
+                        TOAST_UNCHANGED_VALUE_MODE,
+                        SCAN_NEWLY_ADDED_TABLE_ENABLED));
     }
 
     /**

@@ -89,6 +89,7 @@ public class PostgresDataSource implements DataSource {
         factory.tableList(tableRegexes.toArray(new String[0]));
         factory.slotName(settings.slotName);
         factory.setIncludePartitionedTables(settings.includePartitionedTables);
+        factory.scanNewlyAddedTableEnabled(settings.scanNewlyAddedTables);
         factory.decodingPluginName(settings.decodingPluginName);
         if (settings.serverTimeZone != null) {
             factory.serverTimeZone(settings.serverTimeZone);

@@ -20,6 +20,7 @@ import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffsetFact
 import org.apache.flink.cdc.connectors.postgres.source.reader.PostgresSourceReader;
 import org.apache.flink.connector.base.source.reader.RecordEmitter;
 import org.apache.flink.connector.base.source.reader.synchronization.FutureCompletingBlockingQueue;
+import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
 
@@ -55,6 +56,11 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
     protected RecordEmitter<SourceRecords, Event, SourceSplitState> createRecordEmitter(
             SourceConfig sourceConfig, SourceReaderMetrics sourceReaderMetrics) {
         return new PostgresPipelineRecordEmitter(deserializer, sourceReaderMetrics, offsetFactory);
+    }
+
+    @Override
+    public SimpleVersionedSerializer<PendingSplitsState> getEnumeratorCheckpointSerializer() {
+        return new RetryingEnumeratorStateSerializer(super.getEnumeratorCheckpointSerializer());
     }
 
     @Override
