@@ -92,8 +92,8 @@ final class BackfillSlot {
             LOG.info("WAL up to {} was not flushed within {}; replaying the backfill to be safe", upTo, FLUSH_WAIT);
             return true;
         }
-        awaitReleased(connection.get());
-        String qualified = quote(table.schema()) + "." + quote(table.table());
+        awaitReleased(connection.get(), name);
+        String qualified = SqlIdentifiers.qualified(table);
         long changes =
                 connection.get()
                         .prepareQueryAndMap(
@@ -139,7 +139,7 @@ final class BackfillSlot {
 
     /** Lets the slot release WAL before {@code lsn}; it never moves backwards. */
     void advanceTo(Lsn lsn) throws SQLException {
-        awaitReleased(connection.get());
+        awaitReleased(connection.get(), name);
         connection.get()
                 .prepareQuery(
                         "SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots"
@@ -179,10 +179,6 @@ final class BackfillSlot {
         return true;
     }
 
-    private void awaitReleased(PostgresConnection jdbc) throws SQLException {
-        awaitReleased(jdbc, name);
-    }
-
     /**
      * Waits (bounded) until no replication connection holds the slot: after a replay, Debezium's
      * walsender exits asynchronously, and a peek, advance or drop of an active slot fails. Returns
@@ -211,9 +207,6 @@ final class BackfillSlot {
                 rs -> rs.next() ? rs.getInt(1) : null);
     }
 
-    private static String quote(String identifier) {
-        return "\"" + identifier.replace("\"", "\"\"") + "\"";
-    }
 
     @Override
     public String toString() {

@@ -156,9 +156,8 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         if (publication == null || !"pgoutput".equals(getPluginName())) {
             return;
         }
-        List<io.debezium.relational.TableId> captured = discoverDataCollections(config);
         try (PostgresConnection jdbc = (PostgresConnection) openJdbcConnection(config)) {
-            publication.prepare(jdbc, captured);
+            publication.prepare(jdbc, () -> discoverDataCollections(config));
         } catch (SQLException e) {
             throw new FlinkRuntimeException("Cannot prepare " + publication + ": " + e.getMessage(), e);
         }

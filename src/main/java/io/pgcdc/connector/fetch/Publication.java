@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.function.Supplier;
+
+import static io.pgcdc.connector.fetch.SqlIdentifiers.quote;
 
 /**
  * The pgoutput publication the job streams through, prepared once when the enumerator starts —
@@ -51,8 +54,11 @@ public final class Publication implements Serializable {
         return name;
     }
 
-    /** Creates or completes the publication for the captured tables, as the mode allows. */
-    void prepare(PostgresConnection jdbc, List<TableId> captured) throws SQLException {
+    /**
+     * Creates or completes the publication for the captured tables, as the mode allows. The
+     * tables are listed (a catalog query) only where the mode needs them.
+     */
+    void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured) throws SQLException {
         Boolean existingViaRoot =
                 jdbc.prepareQueryAndMap(
                         "SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = ?",
@@ -65,12 +71,12 @@ public final class Publication implements Serializable {
                     throw new IllegalStateException(
                             "Publication '" + name + "' does not exist and 'publication.autocreate.mode' is"
                                     + " 'disabled': create it (CREATE PUBLICATION " + quote(name) + " FOR TABLE "
-                                    + tableList(captured) + with + ") or choose another mode");
+                                    + tableList(captured.get()) + with + ") or choose another mode");
                 case "all_tables":
                     execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR ALL TABLES" + with);
                     return;
                 default:
-                    execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR TABLE " + tableList(captured) + with);
+                    execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR TABLE " + tableList(captured.get()) + with);
                     return;
             }
         }
@@ -94,7 +100,7 @@ public final class Publication implements Serializable {
                         }
                     });
             List<TableId> missing = new ArrayList<>();
-            for (TableId table : captured) {
+            for (TableId table : captured.get()) {
                 if (!published.contains(table.schema() + "." + table.table())) {
                     missing.add(table);
                 }
@@ -113,14 +119,11 @@ public final class Publication implements Serializable {
     private static String tableList(List<TableId> tables) {
         StringJoiner list = new StringJoiner(", ");
         for (TableId table : tables) {
-            list.add(quote(table.schema()) + "." + quote(table.table()));
+            list.add(SqlIdentifiers.qualified(table));
         }
         return list.toString();
     }
 
-    private static String quote(String identifier) {
-        return '"' + identifier.replace("\"", "\"\"") + '"';
-    }
 
     @Override
     public String toString() {

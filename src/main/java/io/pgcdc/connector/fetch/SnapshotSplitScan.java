@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 
+import static io.pgcdc.connector.fetch.SqlIdentifiers.quote;
+
 /**
  * Reads the rows of one snapshot split and queues them as Debezium read records, in the shape
  * postgres-cdc's snapshot task produces (same key, value and envelope schemas, same values), with
@@ -169,7 +171,7 @@ final class SnapshotSplitScan {
             projection.add(quote(column.name()));
         }
         StringBuilder sql = new StringBuilder("SELECT ").append(projection).append(" FROM ")
-                .append(quote(table.id().schema())).append('.').append(quote(table.id().table()));
+                .append(SqlIdentifiers.qualified(table.id()));
         boolean first = split.getSplitStart() == null;
         boolean last = split.getSplitEnd() == null;
         if (first && last) {
@@ -219,7 +221,4 @@ final class SnapshotSplitScan {
         return predicate.toString();
     }
 
-    private static String quote(String identifier) {
-        return '"' + identifier.replace("\"", "\"\"") + '"';
-    }
 }

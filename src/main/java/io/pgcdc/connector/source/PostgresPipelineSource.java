@@ -66,7 +66,7 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
     @Override
     public PostgresSourceEnumerator createEnumerator(SplitEnumeratorContext<SourceSplitBase> context) {
         try {
-            dropStaleBackfillSlots();
+            prepareDatabase();
             return super.createEnumerator(context);
         } catch (RuntimeException e) {
             closeDialectAfterFailure(e); // no enumerator will own (and close) the dialect's connection
@@ -78,7 +78,7 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
     public PostgresSourceEnumerator restoreEnumerator(
             SplitEnumeratorContext<SourceSplitBase> context, PendingSplitsState checkpoint) {
         try {
-            dropStaleBackfillSlots();
+            prepareDatabase();
             return super.restoreEnumerator(context, checkpoint);
         } catch (RuntimeException e) {
             closeDialectAfterFailure(e);
@@ -95,7 +95,7 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
     }
 
     /** Before the enumerator creates the slot: stale backfill slots go, the publication is ready. */
-    private void dropStaleBackfillSlots() {
+    private void prepareDatabase() {
         if (dataSourceDialect instanceof PgcdcPostgresDialect) {
             ((PgcdcPostgresDialect) dataSourceDialect).dropStaleBackfillSlots();
             ((PgcdcPostgresDialect) dataSourceDialect).preparePublication();

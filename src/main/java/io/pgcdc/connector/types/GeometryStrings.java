@@ -6,7 +6,6 @@ import org.locationtech.jts.geom.Geometry;
 import org.locationtech.jts.io.ParseException;
 import org.locationtech.jts.io.WKBReader;
 
-import java.nio.ByteBuffer;
 import java.util.Locale;
 import java.util.StringJoiner;
 
@@ -27,7 +26,7 @@ final class GeometryStrings {
         if (value.schema().field("x") != null && value.getFloat64("x") != null) {
             return json("[[" + number(value.getFloat64("x")) + "," + number(value.getFloat64("y")) + "]]", "Point", sridOrZero);
         }
-        byte[] wkb = bytes(value.get("wkb"));
+        byte[] wkb = ValueConverters.toBytes(value.get("wkb"));
         Geometry geometry;
         try {
             geometry = new WKBReader().read(wkb);
@@ -56,15 +55,5 @@ final class GeometryStrings {
         return value == Math.rint(value) && !Double.isInfinite(value)
                 ? String.format(Locale.ROOT, "%.1f", value)
                 : Double.toString(value);
-    }
-
-    private static byte[] bytes(Object value) {
-        if (value instanceof ByteBuffer) {
-            ByteBuffer buffer = ((ByteBuffer) value).duplicate();
-            byte[] bytes = new byte[buffer.remaining()];
-            buffer.get(bytes);
-            return bytes;
-        }
-        return (byte[]) value;
     }
 }

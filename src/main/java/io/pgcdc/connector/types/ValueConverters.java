@@ -127,7 +127,8 @@ public final class ValueConverters {
         return data;
     }
 
-    private static byte[] toBytes(Object value) {
+    /** The bytes of a Connect binary value (byte[] or ByteBuffer). */
+    static byte[] toBytes(Object value) {
         if (value instanceof byte[]) {
             return (byte[]) value;
         }
