@@ -33,6 +33,7 @@ import io.debezium.pipeline.DataChangeEvent;
 import io.debezium.pipeline.ErrorHandler;
 import io.debezium.pipeline.metrics.DefaultChangeEventSourceMetricsFactory;
 import io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetrics;
+import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.schema.TopicSelector;
 import io.pgcdc.connector.resource.Closeables;
@@ -43,6 +44,7 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Map;
 
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
 import static io.debezium.heartbeat.DatabaseHeartbeatImpl.HEARTBEAT_ACTION_QUERY_PROPERTY_NAME;
@@ -110,6 +112,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
         PostgresSourceConfig postgresConfig = (PostgresSourceConfig) sourceConfig;
         boolean snapshotSplit = split.isSnapshotSplit();
+        boolean globalStream = !snapshotSplit && StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId());
         PostgresConnectorConfig dbzConfig = connectorConfigFor(split, postgresConfig);
         setDbzConnectorConfig(dbzConfig);
         // Never log the connector properties: they hold the password.
@@ -139,12 +142,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                     snapshotSplit
                             ? SnapshotTableSchemas.unloaded(
                                     dbzConfig, jdbcConnection, topicSelector, valueConverters.build(jdbcConnection.getTypeRegistry()))
-                            : PostgresObjectUtils.newSchema(
-                                    jdbcConnection,
-                                    dbzConfig,
-                                    jdbcConnection.getTypeRegistry(),
-                                    topicSelector,
-                                    valueConverters.build(jdbcConnection.getTypeRegistry()));
+                            : globalStream
+                                    ? RelationTrackingSchema.load(
+                                            jdbcConnection, dbzConfig, topicSelector,
+                                            valueConverters.build(jdbcConnection.getTypeRegistry()))
+                                    : PostgresObjectUtils.newSchema(
+                                            jdbcConnection,
+                                            dbzConfig,
+                                            jdbcConnection.getTypeRegistry(),
+                                            topicSelector,
+                                            valueConverters.build(jdbcConnection.getTypeRegistry()));
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot initialise the PostgreSQL schema: " + e.getMessage(), e);
         }
@@ -158,7 +165,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.partition = new PostgresPartition(dbzConfig.getLogicalName());
         this.postgresTaskContext = PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
 
-        if (!snapshotSplit && StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId())) {
+        if (globalStream) {
             primeHeartbeat(dbzConfig);
         }
 
@@ -174,6 +181,11 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                         .loggingContextSupplier(
                                 () -> postgresTaskContext.configureLoggingContext("pgcdc-fetch-task"))
                         .build();
+        if (schema instanceof RelationTrackingSchema) {
+            ChangeEventQueue<DataChangeEvent> relationQueue = queue;
+            Map<String, ?> sourcePartition = partition.getSourcePartition();
+            ((RelationTrackingSchema) schema).onRelation(table -> announce(relationQueue, table, sourcePartition));
+        }
         this.errorHandler = new PostgresErrorHandler(dbzConfig, queue);
         io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
                 PostgresObjectUtils.newEventMetadataProvider();
@@ -196,6 +208,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.snapshotMetrics =
                 new DefaultChangeEventSourceMetricsFactory<PostgresPartition>()
                         .getSnapshotMetrics(postgresTaskContext, queue, metadataProvider);
+    }
+
+    /** Queues a table's new description ahead of the rows that follow its Relation message. */
+    private static void announce(ChangeEventQueue<DataChangeEvent> queue, Table table, Map<String, ?> partition) {
+        try {
+            queue.enqueue(new DataChangeEvent(RelationChangeRecord.of(table, partition)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DebeziumException("Interrupted while queueing the relation of table " + table.id(), e);
+        }
     }
 
     /**

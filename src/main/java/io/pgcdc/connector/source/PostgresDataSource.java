@@ -56,7 +56,8 @@ public class PostgresDataSource implements DataSource {
 
     public PostgresEventDeserializer createDeserializer() {
         return new PostgresEventDeserializer(
-                settings.database(), settings.tableIdIncludeDatabase, settings.metadataColumns, settings.typeOptions);
+                settings.database(), settings.tableIdIncludeDatabase, settings.metadataColumns, settings.typeOptions,
+                settings.schemaChangeEnabled);
     }
 
     @Override

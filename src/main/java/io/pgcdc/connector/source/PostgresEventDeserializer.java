@@ -5,6 +5,7 @@ import org.apache.flink.cdc.common.event.CreateTableEvent;
 import org.apache.flink.cdc.common.data.RecordData;
 import org.apache.flink.cdc.common.event.DataChangeEvent;
 import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.cdc.common.event.SchemaChangeEvent;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.debezium.DebeziumDeserializationSchema;
 import org.apache.flink.cdc.runtime.typeutils.EventTypeInfo;
@@ -33,6 +34,7 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
     private final boolean tableIdIncludesDatabase;
     private final List<String> metadataColumns;
     private final TypeMappingOptions typeOptions;
+    private final boolean schemaChangeEnabled;
 
     /** Converters of the tables this reader has announced; per instance, never shared. */
     private transient Map<io.debezium.relational.TableId, TableRowConverter> tables;
@@ -41,8 +43,10 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
             String database,
             boolean tableIdIncludesDatabase,
             List<String> metadataColumns,
-            TypeMappingOptions typeOptions) {
+            TypeMappingOptions typeOptions,
+            boolean schemaChangeEnabled) {
         this.database = database;
+        this.schemaChangeEnabled = schemaChangeEnabled;
         this.tableIdIncludesDatabase = tableIdIncludesDatabase;
         this.metadataColumns = metadataColumns;
         this.typeOptions = typeOptions;
@@ -77,9 +81,77 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
      */
     public CreateTableEvent register(io.debezium.relational.TableId tableId, Table table) {
         io.debezium.relational.TableId id = key(tableId);
-        TableRowConverter converter = new TableRowConverter(toTableId(id.schema(), id.table()), table, typeOptions);
+        TableRowConverter converter =
+                new TableRowConverter(
+                        toTableId(id.schema(), id.table()), TableRowConverter.schemaOf(table, typeOptions), typeOptions);
         tables().put(id, converter);
         return new CreateTableEvent(converter.tableId(), converter.schema());
+    }
+
+    /**
+     * Takes a registered table to the shape a Relation message described: returns the events that
+     * tell downstream (none if nothing it sees changed) and, when there are any, the description to
+     * keep in the split state, adjusted so that it announces exactly the schema downstream now has.
+     * With schema changes disabled nothing is announced and rows keep the announced layout.
+     */
+    public Evolution evolve(io.debezium.relational.TableId tableId, Table described) {
+        io.debezium.relational.TableId id = key(tableId);
+        TableRowConverter converter = tables().get(id);
+        if (converter == null) {
+            throw new IllegalStateException("Table " + id + " must be announced before its schema can change");
+        }
+        org.apache.flink.cdc.common.schema.Schema describedSchema = TableRowConverter.schemaOf(described, typeOptions);
+        if (!schemaChangeEnabled) {
+            // downstream keeps the announced schema; following renames keeps a renamed column's values
+            SchemaEvolution evolution =
+                    SchemaEvolution.between(converter.tableId(), converter.currentSchema(), describedSchema);
+            if (!evolution.renames().isEmpty()) {
+                tables().put(id, converter.withRenamedFields(evolution.renames()));
+            }
+            return new Evolution(java.util.Collections.emptyList(), null);
+        }
+        SchemaEvolution evolution = SchemaEvolution.between(converter.tableId(), converter.schema(), describedSchema);
+        if (evolution.events().isEmpty()) {
+            return new Evolution(evolution.events(), null);
+        }
+        tables().put(id, new TableRowConverter(converter.tableId(), evolution.result(), typeOptions));
+        return new Evolution(evolution.events(), adjusted(described, evolution.result()));
+    }
+
+    /** Kept columns keep the nullability and comment downstream knows (see SchemaEvolution). */
+    private static Table adjusted(Table described, org.apache.flink.cdc.common.schema.Schema result) {
+        io.debezium.relational.TableEditor editor = described.edit();
+        for (io.debezium.relational.Column column : described.columns()) {
+            result.getColumn(column.name())
+                    .ifPresent(
+                            known ->
+                                    editor.addColumn(
+                                            column.edit()
+                                                    .optional(known.getType().isNullable())
+                                                    .comment(known.getComment())
+                                                    .create()));
+        }
+        return editor.create();
+    }
+
+    /** Schema change events and the table description that goes with them. */
+    public static final class Evolution {
+        private final List<SchemaChangeEvent> events;
+        private final Table table;
+
+        Evolution(List<SchemaChangeEvent> events, Table table) {
+            this.events = events;
+            this.table = table;
+        }
+
+        public List<SchemaChangeEvent> events() {
+            return events;
+        }
+
+        /** The description to keep; {@code null} when there are no events. */
+        public Table table() {
+            return table;
+        }
     }
 
     /** The Debezium id of the table a data change record belongs to. */

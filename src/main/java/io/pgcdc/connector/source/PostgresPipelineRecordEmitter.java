@@ -2,14 +2,21 @@ package io.pgcdc.connector.source;
 
 import org.apache.flink.api.connector.source.SourceOutput;
 import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.cdc.common.event.SchemaChangeEvent;
 import org.apache.flink.cdc.connectors.base.source.meta.offset.OffsetFactory;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitState;
+import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplitState;
 import org.apache.flink.cdc.connectors.base.source.metrics.SourceReaderMetrics;
 import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceRecordEmitter;
 
+import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.relational.history.TableChanges.TableChange;
+import io.debezium.relational.history.TableChanges.TableChangeType;
+import io.pgcdc.connector.fetch.RelationChangeRecord;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Map;
 
@@ -20,6 +27,8 @@ import static org.apache.flink.cdc.connectors.base.utils.SourceRecordUtils.isDat
  * the schema the split carries (no database round trip), then the rows themselves.
  */
 public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitter<Event> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresPipelineRecordEmitter.class);
 
     private final PostgresEventDeserializer deserializer;
 
@@ -35,6 +44,12 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
     protected void processElement(
             SourceRecord element, SourceOutput<Event> output, SourceSplitState splitState)
             throws Exception {
+        if (RelationChangeRecord.isRelationChange(element)) {
+            if (splitState.isStreamSplitState()) {
+                announceSchemaChange(element, output, splitState.asStreamSplitState());
+            }
+            return;
+        }
         if (!isDataChangeRecord(element)) {
             super.processElement(element, output, splitState); // watermarks, heartbeats, schema changes
             return;
@@ -53,17 +68,56 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
         emitElement(element, output);
     }
 
+    /**
+     * A Relation message described a captured table: tells downstream what changed, before the
+     * rows that follow, and keeps the new schema in the split state so a restored job announces
+     * the schema downstream has (with schema changes disabled, only the converter follows renames).
+     * Tables the split does not capture (created after the job started) are not streamed, so
+     * nothing is announced for them.
+     */
+    private void announceSchemaChange(
+            SourceRecord element, SourceOutput<Event> output, StreamSplitState splitState) {
+        Table described = RelationChangeRecord.tableOf(element);
+        TableId tableId = PostgresEventDeserializer.key(described.id());
+        Map.Entry<TableId, TableChange> known = schemaEntry(tableId, splitState.getTableSchemas());
+        if (known == null) {
+            return;
+        }
+        if (!deserializer.isRegistered(tableId)) {
+            output.collect(deserializer.register(tableId, known.getValue().getTable()));
+        }
+        PostgresEventDeserializer.Evolution evolution = deserializer.evolve(tableId, described);
+        if (evolution.events().isEmpty()) {
+            return;
+        }
+        LOG.info("Table {} changed: {}", tableId, evolution.events());
+        for (SchemaChangeEvent event : evolution.events()) {
+            output.collect(event);
+        }
+        Table kept = evolution.table().edit().tableId(known.getKey()).create();
+        splitState.recordSchema(known.getKey(), new TableChange(TableChangeType.ALTER, kept));
+    }
+
     private static TableChange schemaOf(TableId tableId, SourceSplitState splitState) {
         Map<TableId, TableChange> schemas =
                 splitState.isSnapshotSplitState()
                         ? splitState.asSnapshotSplitState().toSourceSplit().getTableSchemas()
                         : splitState.asStreamSplitState().getTableSchemas();
+        Map.Entry<TableId, TableChange> entry = schemaEntry(tableId, schemas);
+        if (entry == null) {
+            throw new IllegalStateException(
+                    "The split carries no schema for table " + tableId + "; known: " + schemas.keySet());
+        }
+        return entry.getValue();
+    }
+
+    /** The split's entry for a table; split ids may or may not carry the catalog. */
+    private static Map.Entry<TableId, TableChange> schemaEntry(TableId tableId, Map<TableId, TableChange> schemas) {
         for (Map.Entry<TableId, TableChange> entry : schemas.entrySet()) {
             if (PostgresEventDeserializer.key(entry.getKey()).equals(tableId)) {
-                return entry.getValue();
+                return entry;
             }
         }
-        throw new IllegalStateException(
-                "The split carries no schema for table " + tableId + "; known: " + schemas.keySet());
+        return null;
     }
 }

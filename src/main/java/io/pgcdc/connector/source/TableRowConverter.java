@@ -35,26 +35,56 @@ final class TableRowConverter {
 
     private int[] lastPositions;
 
-    TableRowConverter(TableId tableId, Table table, TypeMappingOptions typeOptions) {
+    TableRowConverter(TableId tableId, Schema schema, TypeMappingOptions typeOptions) {
+        this(tableId, schema, schema.getColumnNames().toArray(new String[0]), typeOptions);
+    }
+
+    /**
+     * @param fieldNames the name each column has in the database now, which differs from its
+     *     name in {@code schema} after a rename downstream was not told of
+     */
+    private TableRowConverter(TableId tableId, Schema schema, String[] fieldNames, TypeMappingOptions typeOptions) {
         this.tableId = tableId;
-        List<Column> columns = table.columns();
-        Schema.Builder builder = Schema.newBuilder();
-        this.columnNames = new String[columns.size()];
+        this.schema = schema;
+        List<org.apache.flink.cdc.common.schema.Column> columns = schema.getColumns();
+        this.columnNames = fieldNames;
         this.converters = new ValueConverter[columns.size()];
         DataType[] types = new DataType[columns.size()];
         for (int i = 0; i < columns.size(); i++) {
-            Column column = columns.get(i);
-            types[i] = PostgresTypeMapper.toDataType(table, column, typeOptions);
-            columnNames[i] = column.name();
-            converters[i] =
-                    ValueConverters.forType(
-                            types[i], "column '" + column.name() + "' of table " + tableId);
-            builder.physicalColumn(column.name(), types[i], column.comment());
+            types[i] = columns.get(i).getType();
+            converters[i] = ValueConverters.forType(types[i], "column '" + columnNames[i] + "' of table " + tableId);
         }
-        builder.primaryKey(table.primaryKeyColumnNames());
-        this.schema = builder.build();
         this.generator = new BinaryRecordDataGenerator(types);
         this.typeOptions = typeOptions;
+    }
+
+    /** The announced schema with each column under its current name in the database. */
+    Schema currentSchema() {
+        List<org.apache.flink.cdc.common.schema.Column> columns = new java.util.ArrayList<>();
+        for (int i = 0; i < columnNames.length; i++) {
+            columns.add(schema.getColumns().get(i).copy(columnNames[i]));
+        }
+        return schema.copy(columns);
+    }
+
+    /** The same announced schema, reading renamed columns under their new names. */
+    TableRowConverter withRenamedFields(java.util.Map<String, String> renames) {
+        String[] fields = columnNames.clone();
+        for (int i = 0; i < fields.length; i++) {
+            fields[i] = renames.getOrDefault(fields[i], fields[i]);
+        }
+        return new TableRowConverter(tableId, schema, fields, typeOptions);
+    }
+
+    /** The Flink CDC schema of a table as Debezium describes it. */
+    static Schema schemaOf(Table table, TypeMappingOptions typeOptions) {
+        Schema.Builder builder = Schema.newBuilder();
+        for (Column column : table.columns()) {
+            builder.physicalColumn(
+                    column.name(), PostgresTypeMapper.toDataType(table, column, typeOptions), column.comment());
+        }
+        builder.primaryKey(table.primaryKeyColumnNames());
+        return builder.build();
     }
 
     TableId tableId() {
@@ -98,9 +128,24 @@ final class TableRowConverter {
             if (typeOptions.isUnavailablePlaceholder(raw)) {
                 raw = unchangedToastValue(field, before);
             }
-            values[i] = raw == null ? null : converters[i].convert(raw, field.schema());
+            values[i] = raw == null ? null : convertValue(i, raw, field);
         }
         return generator.generate(values);
+    }
+
+    private Object convertValue(int column, Object raw, Field field) {
+        try {
+            return converters[column].convert(raw, field.schema());
+        } catch (ClassCastException | IllegalArgumentException e) {
+            // the column's type changed in the database and downstream was not told
+            throw new IllegalStateException(
+                    "Column '" + columnNames[column] + "' of table " + tableId + " now holds values of type "
+                            + field.schema().type() + (field.schema().name() == null ? "" : " (" + field.schema().name() + ")")
+                            + " that do not fit its announced type " + schema.getColumns().get(column).getType()
+                            + "; its type was changed in the database. Set 'schema-change.enabled' to true to"
+                            + " evolve the schema downstream.",
+                    e);
+        }
     }
 
     /** The value of an unchanged TOASTed column: from the before image, or per the mode. */

@@ -53,11 +53,11 @@ public final class ValueConverters {
             case BOOLEAN:
                 return (v, s) -> v instanceof Boolean ? v : ((Number) v).intValue() != 0;
             case TINYINT:
-                return (v, s) -> ((Number) v).byteValue();
+                return (v, s) -> (byte) exactly((Number) v, Byte.MIN_VALUE, Byte.MAX_VALUE);
             case SMALLINT:
-                return (v, s) -> ((Number) v).shortValue();
+                return (v, s) -> v instanceof Short ? v : (short) exactly((Number) v, Short.MIN_VALUE, Short.MAX_VALUE);
             case INTEGER:
-                return (v, s) -> ((Number) v).intValue();
+                return (v, s) -> v instanceof Integer ? v : (int) exactly((Number) v, Integer.MIN_VALUE, Integer.MAX_VALUE);
             case BIGINT:
                 return (v, s) -> ((Number) v).longValue();
             case FLOAT:
@@ -90,6 +90,15 @@ public final class ValueConverters {
             default:
                 throw new IllegalArgumentException("No converter for " + type + " of " + where);
         }
+    }
+
+    /** A wider integer (e.g. after the column's type was widened) only if it fits, never wrapped. */
+    private static long exactly(Number value, long min, long max) {
+        long l = value.longValue();
+        if (l < min || l > max || (value instanceof Double || value instanceof Float) && l != value.doubleValue()) {
+            throw new IllegalArgumentException("Value " + value + " does not fit the column's type");
+        }
+        return l;
     }
 
     private static Object toDecimal(Object value, Schema schema, DecimalType type, String where) {

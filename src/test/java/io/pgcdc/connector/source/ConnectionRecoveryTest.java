@@ -161,7 +161,8 @@ class ConnectionRecoveryTest {
                     source.settings().database(),
                     source.settings().tableIdIncludeDatabase,
                     source.settings().metadataColumns,
-                    source.settings().typeOptions);
+                    source.settings().typeOptions,
+                    source.settings().schemaChangeEnabled);
             this.failOnId = failOnId;
             this.marker = marker;
         }

@@ -6,11 +6,13 @@ import org.apache.flink.cdc.common.data.RecordData;
 import org.apache.flink.cdc.common.event.CreateTableEvent;
 import org.apache.flink.cdc.common.event.DataChangeEvent;
 import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.cdc.common.event.SchemaChangeEvent;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Schema;
 import org.apache.flink.cdc.common.types.ArrayType;
 import org.apache.flink.cdc.common.types.MapType;
 import org.apache.flink.cdc.common.types.DataType;
+import org.apache.flink.cdc.common.utils.SchemaUtils;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,7 +23,8 @@ import java.util.Map;
 /**
  * Renders collected events as text, using the schemas of the CreateTableEvents seen so far:
  * {@code +I orders[1, alice]}, {@code -U ...}, {@code +U ...}, {@code -D ...},
- * {@code CREATE orders(id BIGINT NOT NULL, ...) PK [id]}.
+ * {@code CREATE orders(id BIGINT NOT NULL, ...) PK [id]}, {@code SCHEMA AddColumnEvent{...}}; rows are
+ * rendered with the schema the events so far give their table.
  */
 public final class EventLog {
 
@@ -29,6 +32,7 @@ public final class EventLog {
     private final List<String> lines = new ArrayList<>();
     private final List<String> dataLines = new ArrayList<>();
     private final List<Map<String, String>> metadata = new ArrayList<>();
+    private final List<SchemaChangeEvent> schemaChanges = new ArrayList<>();
 
     public synchronized void add(Event event) {
         if (event instanceof CreateTableEvent) {
@@ -59,6 +63,15 @@ public final class EventLog {
             lines.addAll(rendered);
             dataLines.addAll(rendered);
             metadata.add(new java.util.TreeMap<>(change.meta()));
+        } else if (event instanceof SchemaChangeEvent) {
+            SchemaChangeEvent change = (SchemaChangeEvent) event;
+            Schema schema = schemas.get(change.tableId());
+            if (schema == null) {
+                throw new AssertionError("Schema change before CreateTableEvent: " + change);
+            }
+            schemas.put(change.tableId(), SchemaUtils.applySchemaChangeEvent(schema, change));
+            lines.add("SCHEMA " + change);
+            schemaChanges.add(change);
         } else {
             lines.add("OTHER " + event);
         }
@@ -75,6 +88,16 @@ public final class EventLog {
     /** The metadata of each data change event, in arrival order (one entry per event). */
     public synchronized List<Map<String, String>> metadata() {
         return new ArrayList<>(metadata);
+    }
+
+    /** Schema change events other than CreateTableEvent, in arrival order. */
+    public synchronized List<SchemaChangeEvent> schemaChanges() {
+        return new ArrayList<>(schemaChanges);
+    }
+
+    /** The schema of a table after every event seen so far. */
+    public synchronized Schema schema(TableId tableId) {
+        return schemas.get(tableId);
     }
 
     public synchronized int dataCount() {

@@ -45,6 +45,12 @@ class TypeMappingTest {
                     + " 2024-02-29T11:14:15.500, a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11, {\"k\": 1},"
                     + " {\"k\": [1, 2]}, happy, [1, null, 3], [x, y z]]";
 
+    /** Schema changes on: a Relation message that describes a type differently than the catalog would show. */
+    private static Map<String, String> withSchemaChanges(Map<String, String> options) {
+        options.put("schema-change.enabled", "true");
+        return options;
+    }
+
     @Test
     void everyMappedTypeRoundTrips(TestDatabase db) throws Exception {
         db.execute(
@@ -53,7 +59,7 @@ class TypeMappingTest {
                 "ALTER TABLE all_types REPLICA IDENTITY FULL",
                 "INSERT INTO all_types VALUES (1, " + ROW + ")",
                 "INSERT INTO all_types (id, i4) VALUES (2, 0)");
-        DataSource source = SourceConfigs.create(SourceConfigs.connection(db, db.name() + ".public.all_types"));
+        DataSource source = SourceConfigs.create(withSchemaChanges(SourceConfigs.connection(db, db.name() + ".public.all_types")));
 
         assertThat(source.getMetadataAccessor().getTableSchema(TableId.tableId("public", "all_types")).toString())
                 .isEqualTo("columns={`id` INT NOT NULL,`b` BOOLEAN,`i2` SMALLINT,`i4` INT NOT NULL,`i8` BIGINT,"
@@ -75,6 +81,7 @@ class TypeMappingTest {
             db.execute("INSERT INTO all_types VALUES (3, " + ROW + ")", "DELETE FROM all_types WHERE id = 2");
             job.await("streamed rows", Duration.ofSeconds(120), log -> log.dataCount() >= 4);
             List<String> lines = job.log().dataLines();
+            assertThat(job.log().schemaChanges()).as("the stream describes every type as the catalog did").isEmpty();
             assertThat(lines.subList(2, 4)).containsExactly(
                     "+I public.all_types[3, " + EXPECTED_VALUES,
                     "-D public.all_types[2, null, null, 0, null, null, null, null, null, null, null, null,"
@@ -106,7 +113,7 @@ class TypeMappingTest {
                 "CREATE TABLE more_types (" + MORE_COLUMNS + ")",
                 "ALTER TABLE more_types REPLICA IDENTITY FULL",
                 "INSERT INTO more_types VALUES (1, " + MORE_ROW + ")");
-        DataSource source = SourceConfigs.create(SourceConfigs.connection(db, db.name() + ".public.more_types"));
+        DataSource source = SourceConfigs.create(withSchemaChanges(SourceConfigs.connection(db, db.name() + ".public.more_types")));
         String schema = source.getMetadataAccessor().getTableSchema(TableId.tableId("public", "more_types")).toString();
         try (PipelineJob job = PipelineJob.start(
                 ((FlinkSourceProvider) source.getEventSourceProvider()).getSource(), 1)) {
@@ -116,6 +123,7 @@ class TypeMappingTest {
             List<String> lines = job.log().dataLines();
             assertThat(lines.get(1)).as("streamed values equal snapshot values")
                     .isEqualTo(lines.get(0).replace("more_types[1,", "more_types[2,"));
+            assertThat(job.log().schemaChanges()).as("the stream describes every type as the catalog did").isEmpty();
             assertThat(schema).isEqualTo(MORE_SCHEMA);
             assertThat(lines.get(0)).isEqualTo("+I public.more_types[1, " + MORE_VALUES);
         }
@@ -167,7 +175,7 @@ class TypeMappingTest {
                     : kv[0].equals("money") ? "money.fraction.digits" : kv[0] + ".handling.mode";
             options.put("debezium." + key, kv[1]);
         }
-        DataSource source = SourceConfigs.create(options);
+        DataSource source = SourceConfigs.create(withSchemaChanges(options));
         String schema = source.getMetadataAccessor().getTableSchema(TableId.tableId("public", "modes")).toString();
         try (PipelineJob job = PipelineJob.start(
                 ((FlinkSourceProvider) source.getEventSourceProvider()).getSource(), 1)) {
@@ -177,6 +185,7 @@ class TypeMappingTest {
             List<String> lines = job.log().dataLines();
             assertThat(lines.get(1)).as("streamed values equal snapshot values")
                     .isEqualTo(lines.get(0).replace("modes[1,", "modes[2,"));
+            assertThat(job.log().schemaChanges()).as("the stream describes every type as the catalog did").isEmpty();
             assertThat(schema).isEqualTo(expectedSchema);
             assertThat(lines.get(0)).isEqualTo("+I public.modes[1, " + expectedValues + "]");
         }

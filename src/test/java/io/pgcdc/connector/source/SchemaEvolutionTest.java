@@ -1,0 +1,118 @@
+package io.pgcdc.connector.source;
+
+import org.apache.flink.cdc.common.event.AddColumnEvent;
+import org.apache.flink.cdc.common.event.AlterColumnTypeEvent;
+import org.apache.flink.cdc.common.event.DropColumnEvent;
+import org.apache.flink.cdc.common.event.RenameColumnEvent;
+import org.apache.flink.cdc.common.event.TableId;
+import org.apache.flink.cdc.common.schema.Column;
+import org.apache.flink.cdc.common.schema.Schema;
+import org.apache.flink.cdc.common.types.DataTypes;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Collections;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The diff between the schema downstream knows and the one a Relation message describes. */
+class SchemaEvolutionTest {
+
+    private static final TableId T = TableId.tableId("public", "t");
+
+    private static final Schema KNOWN =
+            Schema.newBuilder()
+                    .physicalColumn("id", DataTypes.INT().notNull())
+                    .physicalColumn("name", DataTypes.STRING(), "the name")
+                    .physicalColumn("n", DataTypes.INT())
+                    .primaryKey("id")
+                    .build();
+
+    @Test
+    void theSameColumnsGiveNoEventsEvenIfNullabilityOrCommentsDiffer() {
+        Schema described =
+                Schema.newBuilder()
+                        .physicalColumn("id", DataTypes.INT())
+                        .physicalColumn("name", DataTypes.STRING().notNull())
+                        .physicalColumn("n", DataTypes.INT())
+                        .primaryKey("id")
+                        .build();
+        SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
+        assertThat(evolution.events()).isEmpty();
+        assertThat(evolution.result()).isEqualTo(KNOWN);
+    }
+
+    @Test
+    void anInPlaceRenameOfTheSameTypeIsARename() {
+        Schema described = schema("id", "title", "n");
+        SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
+        assertThat(evolution.events())
+                .containsExactly(new RenameColumnEvent(T, Collections.singletonMap("name", "title")));
+        assertThat(evolution.result().getColumnNames()).containsExactly("id", "title", "n");
+        assertThat(evolution.result().getColumn("title").get().getComment()).isEqualTo("the name");
+    }
+
+    @Test
+    void aNewNameOfAnotherTypeAtTheSamePositionIsADropAndAnAdd() {
+        Schema described =
+                Schema.newBuilder()
+                        .physicalColumn("id", DataTypes.INT().notNull())
+                        .physicalColumn("title", DataTypes.BIGINT())
+                        .physicalColumn("n", DataTypes.INT())
+                        .build();
+        SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
+        assertThat(evolution.events())
+                .containsExactly(
+                        new DropColumnEvent(T, Collections.singletonList("name")),
+                        new AddColumnEvent(
+                                T, Collections.singletonList(AddColumnEvent.after(Column.physicalColumn("title", DataTypes.BIGINT()), "id"))));
+        assertThat(evolution.result().getColumnNames()).containsExactly("id", "title", "n");
+    }
+
+    @Test
+    void appendedColumnsAreAddedLastInOrder() {
+        Schema described =
+                Schema.newBuilder()
+                        .physicalColumn("id", DataTypes.INT().notNull())
+                        .physicalColumn("name", DataTypes.STRING())
+                        .physicalColumn("n", DataTypes.INT())
+                        .physicalColumn("a", DataTypes.DATE())
+                        .physicalColumn("b", DataTypes.BOOLEAN().notNull())
+                        .build();
+        SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
+        assertThat(evolution.events())
+                .containsExactly(
+                        new AddColumnEvent(
+                                T,
+                                Arrays.asList(
+                                        AddColumnEvent.last(Column.physicalColumn("a", DataTypes.DATE())),
+                                        AddColumnEvent.last(Column.physicalColumn("b", DataTypes.BOOLEAN().notNull())))));
+        assertThat(evolution.result().getColumnNames()).containsExactly("id", "name", "n", "a", "b");
+    }
+
+    @Test
+    void dropThenTypeChangeComeAsTwoEventsInThatOrder() {
+        Schema described =
+                Schema.newBuilder()
+                        .physicalColumn("id", DataTypes.INT().notNull())
+                        .physicalColumn("n", DataTypes.BIGINT())
+                        .build();
+        SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
+        assertThat(evolution.events())
+                .containsExactly(
+                        new DropColumnEvent(T, Collections.singletonList("name")),
+                        new AlterColumnTypeEvent(
+                                T,
+                                Collections.singletonMap("n", DataTypes.BIGINT()),
+                                Collections.singletonMap("n", DataTypes.INT())));
+        assertThat(evolution.result().getColumnDataTypes()).containsExactly(DataTypes.INT().notNull(), DataTypes.BIGINT());
+    }
+
+    private static Schema schema(String... names) {
+        Schema.Builder builder = Schema.newBuilder();
+        builder.physicalColumn(names[0], DataTypes.INT().notNull());
+        builder.physicalColumn(names[1], DataTypes.STRING());
+        builder.physicalColumn(names[2], DataTypes.INT());
+        return builder.build();
+    }
+}
