@@ -184,7 +184,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         if (schema instanceof RelationTrackingSchema) {
             ChangeEventQueue<DataChangeEvent> relationQueue = queue;
             Map<String, ?> sourcePartition = partition.getSourcePartition();
-            ((RelationTrackingSchema) schema).onRelation(table -> announce(relationQueue, table, sourcePartition));
+            ((RelationTrackingSchema) schema)
+                    .onRelation((table, hints) -> announce(relationQueue, table, hints, sourcePartition));
         }
         this.errorHandler = new PostgresErrorHandler(dbzConfig, queue);
         io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
@@ -211,9 +212,13 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     /** Queues a table's new description ahead of the rows that follow its Relation message. */
-    private static void announce(ChangeEventQueue<DataChangeEvent> queue, Table table, Map<String, ?> partition) {
+    private static void announce(
+            ChangeEventQueue<DataChangeEvent> queue,
+            Table table,
+            RelationTrackingSchema.ColumnIdentity hints,
+            Map<String, ?> partition) {
         try {
-            queue.enqueue(new DataChangeEvent(RelationChangeRecord.of(table, partition)));
+            queue.enqueue(new DataChangeEvent(RelationChangeRecord.of(table, hints, partition)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DebeziumException("Interrupted while queueing the relation of table " + table.id(), e);

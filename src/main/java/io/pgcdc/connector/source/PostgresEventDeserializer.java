@@ -94,7 +94,11 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
      * keep in the split state, adjusted so that it announces exactly the schema downstream now has.
      * With schema changes disabled nothing is announced and rows keep the announced layout.
      */
-    public Evolution evolve(io.debezium.relational.TableId tableId, Table described) {
+    public Evolution evolve(
+            io.debezium.relational.TableId tableId,
+            Table described,
+            Map<String, String> renamed,
+            java.util.Set<String> added) {
         io.debezium.relational.TableId id = key(tableId);
         TableRowConverter converter = tables().get(id);
         if (converter == null) {
@@ -104,13 +108,15 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
         if (!schemaChangeEnabled) {
             // downstream keeps the announced schema; following renames keeps a renamed column's values
             SchemaEvolution evolution =
-                    SchemaEvolution.between(converter.tableId(), converter.currentSchema(), describedSchema);
+                    SchemaEvolution.between(
+                            converter.tableId(), converter.currentSchema(), describedSchema, renamed, added);
             if (!evolution.renames().isEmpty()) {
                 tables().put(id, converter.withRenamedFields(evolution.renames()));
             }
             return new Evolution(java.util.Collections.emptyList(), null);
         }
-        SchemaEvolution evolution = SchemaEvolution.between(converter.tableId(), converter.schema(), describedSchema);
+        SchemaEvolution evolution =
+                SchemaEvolution.between(converter.tableId(), converter.schema(), describedSchema, renamed, added);
         if (evolution.events().isEmpty()) {
             return new Evolution(evolution.events(), null);
         }

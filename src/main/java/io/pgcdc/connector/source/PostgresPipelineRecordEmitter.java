@@ -86,7 +86,12 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
         if (!deserializer.isRegistered(tableId)) {
             output.collect(deserializer.register(tableId, known.getValue().getTable()));
         }
-        PostgresEventDeserializer.Evolution evolution = deserializer.evolve(tableId, described);
+        PostgresEventDeserializer.Evolution evolution =
+                deserializer.evolve(
+                        tableId,
+                        described,
+                        RelationChangeRecord.renamedColumns(element),
+                        RelationChangeRecord.addedColumns(element));
         if (evolution.events().isEmpty()) {
             return;
         }

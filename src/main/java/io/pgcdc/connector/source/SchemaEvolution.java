@@ -26,9 +26,10 @@ import java.util.Set;
  *
  * <p>A Relation message lists a table's columns in order with their types, nothing else; so:
  * <ul>
- *   <li>a column whose name vanished at the same position where an unknown name of the same type
- *       appeared was renamed, not dropped and re-added (PostgreSQL keeps a renamed column's
- *       position; other columns keep their order);
+ *   <li>what the catalog's attribute numbers say about new names comes first (a renamed column
+ *       keeps its number, an added one gets a new one); failing that, a column whose name
+ *       vanished at the same position where an unknown name of the same type appeared was renamed,
+ *       not dropped and re-added (PostgreSQL keeps a renamed column's position);
  *   <li>nullability is not compared: Debezium reads it from the current catalog, not from the
  *       message, so it may come from a later point in time. Kept columns keep the nullability and
  *       comment downstream knows;
@@ -64,10 +65,20 @@ final class SchemaEvolution {
     }
 
     static SchemaEvolution between(TableId tableId, Schema known, Schema described) {
+        return between(tableId, known, described, Collections.emptyMap(), Collections.emptySet());
+    }
+
+    /**
+     * @param renamed columns the catalog says kept their identity under a new name (old to new)
+     * @param addedByCatalog columns the catalog says are new, even where position and type suggest
+     *     a rename
+     */
+    static SchemaEvolution between(
+            TableId tableId, Schema known, Schema described, Map<String, String> renamed, Set<String> addedByCatalog) {
         List<SchemaChangeEvent> events = new ArrayList<>();
         Schema current = known;
 
-        Map<String, String> renames = renames(known, described);
+        Map<String, String> renames = renames(known, described, renamed, addedByCatalog);
         if (!renames.isEmpty()) {
             current = apply(current, new RenameColumnEvent(tableId, renames), events);
         }
@@ -122,17 +133,30 @@ final class SchemaEvolution {
                 Collections.unmodifiableList(events), current, Collections.unmodifiableMap(renames));
     }
 
-    /** Same position, both names unknown to the other side, same type: an in-place rename. */
-    private static Map<String, String> renames(Schema known, Schema described) {
+    /**
+     * What the catalog says first; otherwise same position, both names unknown to the other side,
+     * same type: an in-place rename.
+     */
+    private static Map<String, String> renames(
+            Schema known, Schema described, Map<String, String> renamed, Set<String> added) {
         Set<String> knownNames = new HashSet<>(known.getColumnNames());
         Set<String> describedNames = new HashSet<>(described.getColumnNames());
         Map<String, String> renames = new LinkedHashMap<>();
+        renamed.forEach((from, to) -> {
+            if (knownNames.contains(from) && !describedNames.contains(from)
+                    && describedNames.contains(to) && !knownNames.contains(to)) {
+                renames.put(from, to);
+            }
+        });
         int common = Math.min(known.getColumnCount(), described.getColumnCount());
         for (int i = 0; i < common; i++) {
             Column from = known.getColumns().get(i);
             Column to = described.getColumns().get(i);
             if (!describedNames.contains(from.getName())
                     && !knownNames.contains(to.getName())
+                    && !added.contains(to.getName())
+                    && !renames.containsKey(from.getName())
+                    && !renames.containsValue(to.getName())
                     && sameType(from.getType(), to.getType())) {
                 renames.put(from.getName(), to.getName());
             }

@@ -13,6 +13,7 @@ import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * inferred from pgoutput Relation messages, before the first row of the new shape; the evolved
  * schema survives a savepoint; with the option off rows keep the announced layout.
  */
+@Tag("core")
 @ExtendWith(PostgresExtension.class)
 class SchemaChangeTest {
 
@@ -70,6 +72,28 @@ class SchemaChangeTest {
                             .physicalColumn("n", DataTypes.BIGINT())
                             .primaryKey("id")
                             .build());
+        }
+    }
+
+    @Test
+    void aColumnDroppedAndAnotherAddedInItsPlaceIsNotARename(TestDatabase db) throws Exception {
+        create(db); // name VARCHAR(20) is followed by n INT: drop n, add m INT between two rows
+        try (PipelineJob job = PipelineJob.start(source(db, true), 1)) {
+            awaitStreaming(job, db);
+            db.execute("ALTER TABLE t DROP COLUMN n", "ALTER TABLE t ADD COLUMN m INT", "INSERT INTO t VALUES (3, 'c', 33)");
+            // the catalog is read as a change is decoded: the next DDL waits for the row
+            job.await("the row after the first change", Duration.ofMinutes(1),
+                    log -> log.dataLines().contains("+I public.t[3, c, 33]"));
+            db.execute("ALTER TABLE t RENAME COLUMN m TO k", "INSERT INTO t VALUES (4, 'd', 44)");
+            job.await("the last row", Duration.ofMinutes(1), log -> log.dataLines().contains("+I public.t[4, d, 44]"));
+            assertThat(streamed(job.log().lines()))
+                    .containsExactly(
+                            "SCHEMA " + new DropColumnEvent(T, Collections.singletonList("n")),
+                            "SCHEMA " + new AddColumnEvent(T, Collections.singletonList(
+                                    AddColumnEvent.last(Column.physicalColumn("m", DataTypes.INT())))),
+                            "+I public.t[3, c, 33]",
+                            "SCHEMA " + new RenameColumnEvent(T, Collections.singletonMap("m", "k")),
+                            "+I public.t[4, d, 44]");
         }
     }
 

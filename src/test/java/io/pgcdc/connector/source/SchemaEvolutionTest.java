@@ -108,6 +108,37 @@ class SchemaEvolutionTest {
         assertThat(evolution.result().getColumnDataTypes()).containsExactly(DataTypes.INT().notNull(), DataTypes.BIGINT());
     }
 
+    @Test
+    void theCatalogSaysAddedWherePositionAndTypeSuggestARename() {
+        Schema described = schema("id", "title", "n");
+        SchemaEvolution evolution =
+                SchemaEvolution.between(T, KNOWN, described, Collections.emptyMap(), Collections.singleton("title"));
+        assertThat(evolution.events())
+                .containsExactly(
+                        new DropColumnEvent(T, Collections.singletonList("name")),
+                        new AddColumnEvent(
+                                T, Collections.singletonList(AddColumnEvent.after(Column.physicalColumn("title", DataTypes.STRING()), "id"))));
+    }
+
+    @Test
+    void theCatalogSaysRenamedEvenWhenTheTypeChangedToo() {
+        Schema described =
+                Schema.newBuilder()
+                        .physicalColumn("id", DataTypes.INT().notNull())
+                        .physicalColumn("name", DataTypes.STRING())
+                        .physicalColumn("count", DataTypes.BIGINT())
+                        .build();
+        SchemaEvolution evolution =
+                SchemaEvolution.between(T, KNOWN, described, Collections.singletonMap("n", "count"), Collections.emptySet());
+        assertThat(evolution.events())
+                .containsExactly(
+                        new RenameColumnEvent(T, Collections.singletonMap("n", "count")),
+                        new AlterColumnTypeEvent(
+                                T,
+                                Collections.singletonMap("count", DataTypes.BIGINT()),
+                                Collections.singletonMap("count", DataTypes.INT())));
+    }
+
     private static Schema schema(String... names) {
         Schema.Builder builder = Schema.newBuilder();
         builder.physicalColumn(names[0], DataTypes.INT().notNull());
