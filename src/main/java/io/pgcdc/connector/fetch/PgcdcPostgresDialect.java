@@ -1,6 +1,8 @@
 package io.pgcdc.connector.fetch;
 
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
+import org.apache.flink.cdc.connectors.base.source.assigner.splitter.ChunkSplitter;
+import org.apache.flink.cdc.connectors.base.source.assigner.state.ChunkSplitterState;
 import org.apache.flink.cdc.connectors.base.source.meta.offset.Offset;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
 import org.apache.flink.cdc.connectors.base.source.reader.external.FetchTask;
@@ -146,6 +148,16 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         }
         reader.dropSlotOnClose(slotName);
         return true;
+    }
+
+    @Override
+    public ChunkSplitter createChunkSplitter(JdbcSourceConfig sourceConfig) {
+        return new DroppedTableTolerantChunkSplitter(sourceConfig, this, ChunkSplitterState.NO_SPLITTING_TABLE_STATE);
+    }
+
+    @Override
+    public ChunkSplitter createChunkSplitter(JdbcSourceConfig sourceConfig, ChunkSplitterState state) {
+        return new DroppedTableTolerantChunkSplitter(sourceConfig, this, state);
     }
 
     /**

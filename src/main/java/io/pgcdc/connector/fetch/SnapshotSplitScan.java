@@ -23,8 +23,11 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetTime;
 import java.time.ZoneOffset;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.StringJoiner;
 
 import static io.pgcdc.connector.fetch.SqlIdentifiers.quote;
@@ -96,11 +99,69 @@ final class SnapshotSplitScan {
             // as text both modes read it, as they do in the stream
             asText[i] = "hstore".equalsIgnoreCase(columns.get(i).typeName());
         }
-        Schema keySchema = rowSchema.keySchema();
-        Schema envelopeSchema = rowSchema.getEnvelopeSchema().schema();
-        String sql = selectSql(table, split);
         Connection connection = jdbc.connection();
         connection.setAutoCommit(false); // a cursor: rows arrive fetchSize at a time
+        Set<String> dropped = Collections.emptySet();
+        try {
+            return read(connection, split, table, rowSchema, context, fetchSize, queue, slots, width, timeWithZone, asText, dropped);
+        } catch (SQLException e) {
+            // A split holds its table's lock while it reads, so DDL lands between splits: the
+            // failing query returned no row yet.
+            if (DroppedTableTolerantChunkSplitter.SqlStates.UNDEFINED_TABLE.equals(e.getSQLState())) {
+                connection.rollback();
+                LOG.warn("Table {} was dropped while the snapshot ran: split {} has no rows. Rows of the table"
+                                + " read before stay downstream; nothing more of it is captured.",
+                        table.id(), split.splitId());
+                return 0;
+            }
+            if (DroppedTableTolerantChunkSplitter.SqlStates.UNDEFINED_COLUMN.equals(e.getSQLState())) {
+                connection.rollback();
+                dropped = droppedColumns(connection, table);
+                if (!dropped.isEmpty()) {
+                    LOG.warn("Columns {} of table {} were dropped while the snapshot ran: split {} reads them as"
+                                    + " NULL, as the stream does from then on", dropped, table.id(), split.splitId());
+                    return read(connection, split, table, rowSchema, context, fetchSize, queue, slots, width,
+                            timeWithZone, asText, dropped);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** The split's columns its table no longer has. */
+    private static Set<String> droppedColumns(Connection connection, Table table) throws SQLException {
+        Set<String> dropped = new HashSet<>(table.retrieveColumnNames());
+        try (PreparedStatement statement =
+                connection.prepareStatement(
+                        "SELECT attname FROM pg_attribute WHERE attrelid = CAST(? AS regclass) AND attnum > 0"
+                                + " AND NOT attisdropped")) {
+            statement.setString(1, SqlIdentifiers.qualified(table.id()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    dropped.remove(rs.getString(1));
+                }
+            }
+        }
+        return dropped;
+    }
+
+    private static long read(
+            Connection connection,
+            SnapshotSplit split,
+            Table table,
+            TableSchema rowSchema,
+            RecordContext context,
+            int fetchSize,
+            ChangeEventQueue<DataChangeEvent> queue,
+            int[] slots,
+            int width,
+            boolean[] timeWithZone,
+            boolean[] asText,
+            Set<String> droppedColumns)
+            throws SQLException, InterruptedException {
+        Schema keySchema = rowSchema.keySchema();
+        Schema envelopeSchema = rowSchema.getEnvelopeSchema().schema();
+        String sql = selectSql(table, split, droppedColumns);
         long rows = 0;
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setFetchSize(fetchSize);
@@ -163,12 +224,12 @@ final class SnapshotSplitScan {
      * {@code SELECT <the split's columns> FROM <table> WHERE <range>}: the first split takes keys
      * below its end, the last those from its start, the others {@code [start, end)} — written as
      * upstream writes it ({@code k <= end AND NOT k = end}), which is what its chunk boundaries mean
-     * for a composite split key too.
+     * for a composite split key too. Columns dropped since the split was planned read as NULL.
      */
-    static String selectSql(Table table, SnapshotSplit split) {
+    private static String selectSql(Table table, SnapshotSplit split, Set<String> droppedColumns) {
         StringJoiner projection = new StringJoiner(", ");
         for (Column column : table.columns()) {
-            projection.add(quote(column.name()));
+            projection.add(droppedColumns.contains(column.name()) ? "NULL" : quote(column.name()));
         }
         StringBuilder sql = new StringBuilder("SELECT ").append(projection).append(" FROM ")
                 .append(SqlIdentifiers.qualified(table.id()));
