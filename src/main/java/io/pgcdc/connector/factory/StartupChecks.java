@@ -67,6 +67,13 @@ public final class StartupChecks {
             problems.add("the server's wal_level is '" + walLevel + "', logical decoding needs 'logical':"
                     + " run ALTER SYSTEM SET wal_level = logical (or set it in postgresql.conf) and restart the server");
         }
+        int version = Integer.parseInt(queryString(jdbc, "SELECT current_setting('server_version_num')"));
+        if (settings.includePartitionedTables && version < 130000) {
+            problems.add("'scan.include-partitioned-tables.enabled' needs PostgreSQL 13 or later (publications that"
+                    + " publish via the partition root); this server runs "
+                    + queryString(jdbc, "SELECT current_setting('server_version')")
+                    + ": capture the partitions themselves (set the option to false) or upgrade the server");
+        }
         String user = settings.connection.username();
         boolean canReplicate = queryBoolean(jdbc,
                 "SELECT r.rolsuper OR r.rolreplication"
@@ -137,8 +144,11 @@ public final class StartupChecks {
         if (!"pgoutput".equals(settings.decodingPluginName) || !"disabled".equals(settings.publicationAutocreateMode)) {
             return;
         }
+        boolean viaRootKnown =
+                Integer.parseInt(queryString(jdbc, "SELECT current_setting('server_version_num')")) >= 130000;
         try (PreparedStatement statement =
-                jdbc.prepareStatement("SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+                jdbc.prepareStatement("SELECT " + (viaRootKnown ? "pubviaroot" : "false")
+                        + " FROM pg_catalog.pg_publication WHERE pubname = ?")) {
             statement.setString(1, settings.publicationName);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
@@ -146,7 +156,7 @@ public final class StartupChecks {
                             + " 'publication.autocreate.mode' is 'disabled': create it with CREATE PUBLICATION "
                             + quote(settings.publicationName) + " FOR TABLE <the captured tables>, or set the mode"
                             + " to 'filtered'");
-                } else if (settings.includePartitionedTables && !rs.getBoolean(1)) {
+                } else if (settings.includePartitionedTables && viaRootKnown && !rs.getBoolean(1)) {
                     problems.add("publication '" + settings.publicationName + "' does not publish via the partition"
                             + " root, which 'scan.include-partitioned-tables.enabled' needs: run ALTER PUBLICATION "
                             + quote(settings.publicationName) + " SET (publish_via_partition_root = true)");

@@ -6,6 +6,7 @@ import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * and after a wrong one a good one failed. Every configuration here logs in with its own
  * credentials; both orders in one JVM, against a server that checks passwords (scram).
  */
+@Tag("core")
 class CredentialsTest {
 
     private static final String RIGHT = "right-Passw0rd";

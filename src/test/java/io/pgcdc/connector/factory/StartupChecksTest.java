@@ -8,6 +8,7 @@ import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.TestDatabases;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.PGConnection;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Misconfigurations found when the job is created, before any slot exists: one line each, naming
  * the setting and the fix, and nothing left open on the server.
  */
+@Tag("core")
 @ExtendWith(PostgresExtension.class)
 class StartupChecksTest {
 

@@ -6,6 +6,7 @@ import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHook
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * high watermark: the backfill must find and replay those changes, so the snapshot shows the new
  * values exactly once and the stream does not repeat them.
  */
+@Tag("core")
 @ExtendWith(PostgresExtension.class)
 class BackfillReplayTest {
 

@@ -1,24 +1,16 @@
 package io.pgcdc.connector.source;
 
-import org.apache.flink.cdc.common.event.Event;
-import org.apache.flink.util.Collector;
 
-import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 import io.pgcdc.connector.testbed.ConnectionSampler;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.TestDatabase;
-import org.apache.kafka.connect.data.Struct;
-import org.apache.kafka.connect.source.SourceRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,11 +108,7 @@ class ConnectionRecoveryTest {
         SnapshotTable table = SnapshotTable.create(db, 500);
         PostgresDataSource source = table.source(false);
         Path marker = markers.resolve("failed-once");
-        PostgresPipelineSource failingOnce =
-                new PostgresPipelineSource(
-                        source.configFactory(),
-                        new FailingOnceDeserializer(source, 5000, marker.toString()),
-                        new PgcdcPostgresDialect(source.configFactory().create(0), source.settings().publication()));
+        PostgresPipelineSource failingOnce = FailingOnceDeserializer.sourceFailingOnce(source, 5000, marker);
         try (ConnectionSampler sampler = new ConnectionSampler(db);
                 PipelineJob job = PipelineJob.start(failingOnce, 2, PipelineJob.withRestarts())) {
             job.await("the failure", TIMEOUT, log -> Files.exists(marker));
@@ -148,44 +136,5 @@ class ConnectionRecoveryTest {
         Set<Integer> all = new TreeSet<>(a);
         all.addAll(b);
         return Collections.unmodifiableSet(all);
-    }
-
-    /** Throws once, the first time the row with the given id is deserialized (marker file). */
-    static final class FailingOnceDeserializer extends PostgresEventDeserializer {
-        private static final long serialVersionUID = 1L;
-        private final int failOnId;
-        private final String marker;
-
-        FailingOnceDeserializer(PostgresDataSource source, int failOnId, String marker) {
-            super(
-                    source.settings().database(),
-                    source.settings().tableIdIncludeDatabase,
-                    source.settings().metadataColumns,
-                    source.settings().typeOptions,
-                    source.settings().schemaChangeEnabled);
-            this.failOnId = failOnId;
-            this.marker = marker;
-        }
-
-        @Override
-        public void deserialize(SourceRecord record, Collector<Event> out) {
-            if (record.key() instanceof Struct
-                    && Integer.valueOf(failOnId).equals(((Struct) record.key()).get("id"))
-                    && firstTime()) {
-                throw new IllegalStateException("injected deserializer failure on id " + failOnId);
-            }
-            super.deserialize(record, out);
-        }
-
-        private boolean firstTime() {
-            try {
-                Files.createFile(Path.of(marker));
-                return true;
-            } catch (FileAlreadyExistsException e) {
-                return false;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
     }
 }

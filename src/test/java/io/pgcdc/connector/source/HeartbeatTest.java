@@ -4,6 +4,7 @@ import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -20,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * without heartbeats in this setup, through the server's keepalives; the action query is the
  * documented remedy where it does not.)
  */
+@Tag("core")
 @ExtendWith(PostgresExtension.class)
 class HeartbeatTest {
 

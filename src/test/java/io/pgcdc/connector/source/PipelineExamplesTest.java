@@ -11,6 +11,7 @@ import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -36,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a MiniCluster (parallelism 2, checkpointing) through the SPI-discovered factory; the snapshot
  * rows and then the streamed changes must arrive exactly.
  */
+@Tag("core")
 @ExtendWith(PostgresExtension.class)
 class PipelineExamplesTest {
 

@@ -4,6 +4,7 @@ import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * as data. With REPLICA IDENTITY FULL the value comes from the before image; otherwise the job
  * fails naming the fix, or emits NULL when asked to.
  */
+@Tag("core")
 @ExtendWith(PostgresExtension.class)
 class ToastTest {
 

@@ -14,6 +14,7 @@ import org.apache.flink.util.CloseableIterator;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -82,10 +83,15 @@ public final class PipelineJob implements AutoCloseable {
 
     /** Settings that restart a failed task up to three times. */
     public static Configuration withRestarts() {
+        return withRestarts(3, Duration.ofMillis(200));
+    }
+
+    /** Settings that restart a failed task up to {@code attempts} times, {@code delay} apart. */
+    public static Configuration withRestarts(int attempts, Duration delay) {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, attempts);
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, delay);
         return conf;
     }
 
@@ -134,8 +140,10 @@ public final class PipelineJob implements AutoCloseable {
         if (condition.test(log)) {
             return;
         }
+        List<String> lines = log.lines();
         throw new AssertionError(
-                "Timed out waiting for " + what + "; events so far:\n" + String.join("\n", log.lines()),
+                "Timed out waiting for " + what + "; " + lines.size() + " events, the last ones:\n"
+                        + String.join("\n", lines.subList(Math.max(0, lines.size() - 200), lines.size())),
                 failure.get());
     }
 

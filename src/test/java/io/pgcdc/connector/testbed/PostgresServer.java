@@ -29,10 +29,27 @@ public final class PostgresServer {
     private final String adminDatabase;
     private final String user;
     private final String password;
-    private final EmbeddedPostgres embedded;
+    private EmbeddedPostgres embedded;
+    /** Settings and data directory of a server that can be restarted; null otherwise. */
+    private final java.util.Map<String, String> restartOverrides;
+    private final java.nio.file.Path restartDirectory;
 
     private PostgresServer(
             String host, int port, String adminDatabase, String user, String password, EmbeddedPostgres embedded) {
+        this(host, port, adminDatabase, user, password, embedded, null, null);
+    }
+
+    private PostgresServer(
+            String host,
+            int port,
+            String adminDatabase,
+            String user,
+            String password,
+            EmbeddedPostgres embedded,
+            java.util.Map<String, String> restartOverrides,
+            java.nio.file.Path restartDirectory) {
+        this.restartOverrides = restartOverrides;
+        this.restartDirectory = restartDirectory;
         this.host = host;
         this.port = port;
         this.adminDatabase = adminDatabase;
@@ -45,6 +62,7 @@ public final class PostgresServer {
         if (instance == null) {
             instance = start();
             instance.checkLogicalReplication();
+            System.out.println("Test PostgreSQL: " + instance.serverVersion());
         }
         return instance;
     }
@@ -76,31 +94,127 @@ public final class PostgresServer {
         return embedded(overrides);
     }
 
+    /**
+     * A second embedded server whose data lives in the given directory, so that {@link #stop} and
+     * {@link #startAgain} (same port, same data) restart it as an operator would.
+     */
+    public static PostgresServer startRestartable(java.nio.file.Path dataDirectory) {
+        java.util.Map<String, String> overrides = java.util.Collections.emptyMap();
+        try {
+            EmbeddedPostgres pg =
+                    builder(overrides).setDataDirectory(dataDirectory).setCleanDataDirectory(false).start();
+            return new PostgresServer(
+                    "localhost", pg.getPort(), "postgres", "postgres", "postgres", pg, overrides, dataDirectory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start the embedded PostgreSQL", e);
+        }
+    }
+
+    /**
+     * Shuts a restartable server down as {@code pg_ctl stop -m fast} does (SIGINT to the
+     * postmaster: sessions end, a shutdown checkpoint is written, data is kept) and waits up to
+     * {@code timeout} for it; returns how long the shutdown took. A logical walsender holds the
+     * shutdown until its client confirms the WAL it was sent, which zonky's 5 s stop does not allow.
+     */
+    public synchronized Duration stop(Duration timeout) throws IOException, InterruptedException {
+        requireRestartable();
+        long start = System.nanoTime();
+        java.nio.file.Path pidFile = restartDirectory.resolve("postmaster.pid");
+        String pid = java.nio.file.Files.readAllLines(pidFile).get(0).trim();
+        Process kill = new ProcessBuilder("kill", "-INT", pid).inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("Could not signal the postmaster " + pid);
+        }
+        if (!TestDatabase.await(timeout, () -> !java.nio.file.Files.exists(pidFile))) {
+            throw new IOException("The server did not shut down within " + timeout + " (walsenders: a client that"
+                    + " never confirms the WAL it was sent holds a fast shutdown)");
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        // releases zonky's lock on the data directory; its own pg_ctl stop finds no server and says so
+        embedded.close();
+        embedded = null;
+        return took;
+    }
+
+    /** Starts a stopped restartable server again, on its port, with its data. */
+    public synchronized void startAgain() throws IOException {
+        requireRestartable();
+        if (embedded == null) {
+            embedded =
+                    builder(restartOverrides)
+                            .setDataDirectory(restartDirectory)
+                            .setCleanDataDirectory(false)
+                            .setPort(port)
+                            .start();
+        }
+    }
+
+    private void requireRestartable() {
+        if (restartDirectory == null) {
+            throw new IllegalStateException("Only a server from startRestartable can be stopped and started");
+        }
+    }
+
     /** Stops a server from {@link #startSeparate}; the shared one lives as long as the JVM. */
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
         if (embedded != null && this != instance) {
             embedded.close();
+            embedded = null;
         }
+    }
+
+    private static EmbeddedPostgres.Builder builder(java.util.Map<String, String> overrides) {
+        EmbeddedPostgres.Builder builder =
+                EmbeddedPostgres.builder()
+                        .setServerConfig("wal_level", "logical")
+                        .setServerConfig("max_replication_slots", "40")
+                        .setServerConfig("max_wal_senders", "40")
+                        .setServerConfig("max_connections", "300")
+                        .setServerConfig("fsync", "off")
+                        .setServerConfig("synchronous_commit", "off")
+                        .setServerConfig("full_page_writes", "off")
+                        .setServerConfig("wal_sender_timeout", "0")
+                        // a server log the tests can read back with pg_read_file
+                        .setServerConfig("logging_collector", "on")
+                        .setServerConfig("log_filename", "postgresql.log")
+                        .setPGStartupWait(Duration.ofSeconds(120));
+        overrides.forEach(builder::setServerConfig);
+        if (OTHER_VERSION != null) {
+            builder.setPgBinaryResolver(OTHER_VERSION);
+        }
+        return builder;
+    }
+
+    /** One resolver for the JVM: zonky unpacks the binaries once per resolver. */
+    private static final io.zonky.test.db.postgres.embedded.PgBinaryResolver OTHER_VERSION =
+            System.getProperty("pg.binaries.jar", "").isEmpty()
+                    ? null
+                    : (system, hardware) -> binariesFrom(System.getProperty("pg.binaries.jar"), system, hardware);
+
+    /**
+     * The server binaries of another PostgreSQL version, from a zonky binaries jar the pg-matrix
+     * profile fetched ({@code -Dpg.binaries.jar=...}); the default is the one on the classpath.
+     */
+    private static java.io.InputStream binariesFrom(String jar, String system, String hardware) throws IOException {
+        String entry = "postgres-" + system.toLowerCase(java.util.Locale.ROOT) + "-" + hardware + ".txz";
+        java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar);
+        java.util.zip.ZipEntry found = zip.getEntry(entry);
+        if (found == null) {
+            zip.close();
+            throw new IOException(jar + " holds no " + entry);
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = zip.getInputStream(found)) {
+            bytes = in.readAllBytes();
+        } finally {
+            zip.close();
+        }
+        return new java.io.ByteArrayInputStream(bytes);
     }
 
     private static PostgresServer embedded(java.util.Map<String, String> overrides) {
         try {
-            EmbeddedPostgres.Builder builder =
-                    EmbeddedPostgres.builder()
-                            .setServerConfig("wal_level", "logical")
-                            .setServerConfig("max_replication_slots", "40")
-                            .setServerConfig("max_wal_senders", "40")
-                            .setServerConfig("max_connections", "300")
-                            .setServerConfig("fsync", "off")
-                            .setServerConfig("synchronous_commit", "off")
-                            .setServerConfig("full_page_writes", "off")
-                            .setServerConfig("wal_sender_timeout", "0")
-                            // a server log the tests can read back with pg_read_file
-                            .setServerConfig("logging_collector", "on")
-                            .setServerConfig("log_filename", "postgresql.log")
-                            .setPGStartupWait(Duration.ofSeconds(120));
-            overrides.forEach(builder::setServerConfig);
-            EmbeddedPostgres pg = builder.start();
+            EmbeddedPostgres pg = builder(overrides).start();
             return new PostgresServer("localhost", pg.getPort(), "postgres", "postgres", "postgres", pg);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded PostgreSQL", e);
@@ -124,6 +238,18 @@ public final class PostgresServer {
             }
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot reach the test PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code server_version}, e.g. {@code 17.11}. */
+    public String serverVersion() {
+        try (Connection c = connect(adminDatabase);
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SHOW server_version")) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            return "unknown (" + e.getMessage() + ")";
         }
     }
 

@@ -73,6 +73,11 @@ public final class TestDatabase {
         return rows;
     }
 
+    /** {@code server_version_num}, e.g. 170011. */
+    public int serverVersionNum() {
+        return (int) queryLong("SELECT current_setting('server_version_num')");
+    }
+
     public long queryLong(String sql) {
         return Long.parseLong(query(sql).get(0).get(0));
     }
@@ -178,7 +183,18 @@ public final class TestDatabase {
             s.execute(
                     "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '"
                             + name + "' AND NOT active");
-            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            if (admin.getMetaData().getDatabaseMajorVersion() >= 13) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            } else { // no FORCE before 13: its sessions were terminated above
+                TestDatabase.await(Duration.ofSeconds(10), () -> {
+                    try {
+                        s.execute("DROP DATABASE IF EXISTS " + name);
+                        return true;
+                    } catch (SQLException e) {
+                        return false;
+                    }
+                });
+            }
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot drop test database " + name + ": " + e.getMessage(), e);
         }

@@ -1,0 +1,160 @@
+package io.pgcdc.connector.source;
+
+import org.apache.flink.configuration.Configuration;
+
+import io.pgcdc.connector.testbed.NothingLeft;
+import io.pgcdc.connector.testbed.PipelineJob;
+import io.pgcdc.connector.testbed.PostgresExtension;
+import io.pgcdc.connector.testbed.SourceConfigs;
+import io.pgcdc.connector.testbed.TableWriter;
+import io.pgcdc.connector.testbed.TestDatabase;
+import io.pgcdc.connector.testbed.UpsertView;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Faults while streaming, each with checkpointing on, a restart strategy allowing several
+ * restarts and writes going on: afterwards a keyed sink holds exactly the table's rows (nothing
+ * lost, replays fold away), and once the job ends nothing of ours is left on the database.
+ */
+@Tag("core")
+@ExtendWith(PostgresExtension.class)
+class StreamFaultsTest {
+
+    static final Duration TIMEOUT = Duration.ofMinutes(3);
+    static final int SNAPSHOT_ROWS = 300;
+    static final String SELECT = "SELECT id, v, note FROM kv";
+
+    @Test
+    void theWalsenderOfOurSlotIsTerminated(TestDatabase db) throws Exception {
+        createKv(db);
+        try (PipelineJob job = PipelineJob.start(source(db).createSource(), 1, restarts())) {
+            awaitStreaming(job, db);
+            Integer walsender;
+            try (TableWriter writer = TableWriter.start(db, 1_000)) {
+                writer.awaitMoreSteps(100, TIMEOUT);
+                walsender = db.globalSlotReader();
+                assertThat(db.queryLong("SELECT count(pg_terminate_backend(" + walsender + "))")).isEqualTo(1);
+                assertThat(TestDatabase.await(TIMEOUT, () -> {
+                    Integer now = db.globalSlotReader();
+                    return now != null && !now.equals(walsender);
+                })).as("a new walsender streams the slot").isTrue();
+                writer.awaitMoreSteps(100, TIMEOUT);
+            }
+            awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
+        }
+    }
+
+    @Test
+    void aLongTransactionCommitsWhileCheckpointsRunAndTheStreamFailsHalfWayThroughIt(TestDatabase db)
+            throws Exception {
+        createKv(db);
+        try (PipelineJob job = PipelineJob.start(source(db).createSource(), 1, restarts())) {
+            awaitStreaming(job, db);
+            // one transaction of 50,000 rows; checkpoints complete every second while it streams
+            db.execute("INSERT INTO kv SELECT i, i, 'big' FROM generate_series(100001, 150000) i");
+            job.await("a part of the transaction", TIMEOUT, log -> bigRows(log.dataLines()) >= 20_000);
+            assertThat(bigRows(job.log().dataLines())).as("rows of the transaction before the fault").isLessThan(50_000);
+            Integer walsender = db.globalSlotReader();
+            if (walsender != null) { // the stream may have finished reading it already
+                db.queryLong("SELECT count(pg_terminate_backend(" + walsender + "))");
+            }
+            db.execute("INSERT INTO kv VALUES (200000, 0, 'after')");
+            awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
+        }
+    }
+
+    @Test
+    void stoppedWithASavepointAndResumed30sLaterWithWritesInBetween(TestDatabase db, @TempDir Path savepoints)
+            throws Exception {
+        createKv(db);
+        PostgresDataSource source = source(db);
+        String savepoint;
+        List<String> firstRun;
+        try (PipelineJob job = PipelineJob.start(source.createSource(), 1, restarts())) {
+            awaitStreaming(job, db);
+            try (TableWriter writer = TableWriter.start(db, 1_000)) {
+                writer.awaitMoreSteps(100, TIMEOUT);
+                savepoint = job.stopWithSavepoint(savepoints);
+                firstRun = job.log().dataLines();
+                // the scenario itself, not a wait for something: the writer goes on for 30 s while no job runs
+                Thread.sleep(30_000);
+            }
+        }
+        assertThat(TestDatabase.await(NothingLeft.DEADLINE, () -> NothingLeft.labelledSessions(db).isEmpty()))
+                .as("sessions while stopped: %s", db.connectorSessions()).isTrue();
+        Configuration resume = restarts();
+        resume.addAll(PipelineJob.restoringFrom(savepoint));
+        try (PipelineJob job = PipelineJob.start(source.createSource(), 1, resume)) {
+            db.execute("INSERT INTO kv VALUES (900000, 1, 'after resume')");
+            Map<String, String> expected = UpsertView.inDatabase(db, SELECT);
+            job.await("the sink to match the table across both runs", TIMEOUT,
+                    log -> UpsertView.of("kv", firstRun, log.dataLines()).equals(expected));
+            assertThat(UpsertView.of("kv", firstRun)).as("the first run's view").isNotEqualTo(expected);
+            NothingLeft.afterClosing(job, db);
+        }
+    }
+
+    @Test
+    void aTaskFailsMidStream(TestDatabase db, @TempDir Path markers) throws Exception {
+        createKv(db);
+        Path marker = markers.resolve("failed-once");
+        PostgresPipelineSource failingOnce = FailingOnceDeserializer.sourceFailingOnce(source(db), 1_150, marker);
+        try (PipelineJob job = PipelineJob.start(failingOnce, 1, restarts())) {
+            awaitStreaming(job, db);
+            try (TableWriter writer = TableWriter.start(db, 1_000)) {
+                assertThat(TestDatabase.await(TIMEOUT, () -> Files.exists(marker))).as("the task failed").isTrue();
+                writer.awaitMoreSteps(100, TIMEOUT);
+            }
+            awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
+        }
+    }
+
+    static void createKv(TestDatabase db) {
+        db.execute("CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
+                "INSERT INTO kv SELECT i, i, 'snapshot' FROM generate_series(1, " + SNAPSHOT_ROWS + ") i");
+    }
+
+    static PostgresDataSource source(TestDatabase db) {
+        Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
+        options.put("scan.incremental.snapshot.chunk.size", "100");
+        return (PostgresDataSource) SourceConfigs.create(options);
+    }
+
+    static Configuration restarts() {
+        return PipelineJob.withRestarts(10, Duration.ofSeconds(1));
+    }
+
+    static void awaitStreaming(PipelineJob job, TestDatabase db) {
+        job.await("the snapshot", TIMEOUT, log -> UpsertView.of("kv", log.dataLines()).size() == SNAPSHOT_ROWS);
+        assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null)).as("streaming").isTrue();
+    }
+
+    /** Writes have stopped: the sink converges to exactly the table's rows. */
+    static void awaitSinkMatchesTable(PipelineJob job, TestDatabase db) {
+        Map<String, String> expected = UpsertView.inDatabase(db, SELECT);
+        try {
+            job.await("the sink to match the table", TIMEOUT, log -> UpsertView.of("kv", log.dataLines()).equals(expected));
+        } catch (AssertionError e) {
+            throw new AssertionError(
+                    UpsertView.difference(expected, UpsertView.of("kv", job.log().dataLines())), e);
+        }
+    }
+
+    private static long bigRows(List<String> lines) {
+        return lines.stream().filter(l -> l.startsWith("+I public.kv[") && l.endsWith(", big]")).count();
+    }
+}

@@ -1,0 +1,48 @@
+package io.pgcdc.connector.testbed;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The check after every scenario: once the job ends, within 10 s, no session labelled as the
+ * connector's is left on the database and the only slot is the user's (no backfill slot).
+ */
+public final class NothingLeft {
+
+    public static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    private NothingLeft() {}
+
+    /** Cancels (closes) the job and checks. */
+    public static void afterClosing(PipelineJob job, TestDatabase db) throws Exception {
+        long closedAt = System.nanoTime();
+        job.close();
+        Duration left = DEADLINE.minusNanos(System.nanoTime() - closedAt);
+        TestDatabase.await(left.isNegative() ? Duration.ZERO : left, () -> labelledSessions(db).isEmpty());
+        assertThat(labelledSessions(db)).as("sessions labelled as ours 10 s after the job ended").isEmpty();
+        Map<Integer, String> unlabelled = db.connectorSessions();
+        if (!unlabelled.isEmpty()) {
+            // seen once in a CI-like run after a terminated backend; reported until its origin is known
+            System.out.println("UNLABELLED sessions 10 s after the job ended: " + unlabelled + " " + db.query(
+                    "SELECT pid, backend_start, now(), left(query, 200) FROM pg_stat_activity WHERE pid IN ("
+                            + unlabelled.keySet().stream().map(String::valueOf).collect(Collectors.joining(","))
+                            + ")"));
+        }
+        assertThat(db.slots()).as("slots after the job ended").containsExactly(db.slotName());
+    }
+
+    /** Sessions labelled as the connector's: ours (pgcdc-*) and Debezium's replication ones. */
+    public static Map<Integer, String> labelledSessions(TestDatabase db) {
+        Map<Integer, String> labelled = new HashMap<>();
+        db.connectorSessions().forEach((pid, label) -> {
+            if (label.startsWith("pgcdc-") || label.startsWith("Debezium")) {
+                labelled.put(pid, label);
+            }
+        });
+        return labelled;
+    }
+}
