@@ -59,9 +59,13 @@ public final class Publication implements Serializable {
      * tables are listed (a catalog query) only where the mode needs them.
      */
     void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured) throws SQLException {
+        // pubviaroot came with PostgreSQL 13; before it nothing publishes via the root (and the
+        // startup checks refuse scan.include-partitioned-tables.enabled)
+        boolean viaRootKnown = jdbc.connection().getMetaData().getDatabaseMajorVersion() >= 13;
         Boolean existingViaRoot =
                 jdbc.prepareQueryAndMap(
-                        "SELECT pubviaroot FROM pg_catalog.pg_publication WHERE pubname = ?",
+                        "SELECT " + (viaRootKnown ? "pubviaroot" : "false")
+                                + " FROM pg_catalog.pg_publication WHERE pubname = ?",
                         ps -> ps.setString(1, name),
                         rs -> rs.next() ? rs.getBoolean(1) : null);
         String with = viaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "";

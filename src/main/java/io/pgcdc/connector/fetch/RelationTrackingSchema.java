@@ -68,10 +68,36 @@ final class RelationTrackingSchema extends PostgresSchema {
                 new RelationTrackingSchema(
                         config, connection.getTypeRegistry(), connection, topicSelector, valueConverter);
         schema.refresh(connection, false);
-        for (TableId table : schema.tableIds()) {
-            schema.attributeNumbers.put(key(table), schema.attributeNumbers(SqlIdentifiers.qualified(table)));
-        }
+        schema.seedAttributeNumbers();
         return schema;
+    }
+
+    /** The attribute numbers of every captured table, in one catalog query. */
+    private void seedAttributeNumbers() throws SQLException {
+        Set<TableId> captured = new HashSet<>();
+        Set<String> schemas = new HashSet<>();
+        for (TableId table : tableIds()) {
+            captured.add(key(table));
+            schemas.add(table.schema());
+        }
+        if (captured.isEmpty()) {
+            return;
+        }
+        catalog.prepareQuery(
+                "SELECT n.nspname, c.relname, a.attname, a.attnum FROM pg_catalog.pg_attribute a"
+                        + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+                        + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE n.nspname = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped",
+                ps -> ps.setArray(1, ps.getConnection().createArrayOf("text", schemas.toArray())),
+                rs -> {
+                    while (rs.next()) {
+                        TableId table = new TableId(null, rs.getString(1), rs.getString(2));
+                        if (captured.contains(table)) {
+                            attributeNumbers.computeIfAbsent(table, t -> new LinkedHashMap<>())
+                                    .put(rs.getString(3), rs.getInt(4));
+                        }
+                    }
+                });
     }
 
     void onRelation(RelationListener listener) {
@@ -103,22 +129,13 @@ final class RelationTrackingSchema extends PostgresSchema {
         return new TableId(null, id.schema(), id.table());
     }
 
-    /** Column name to attribute number, now, of a table given by name. */
-    private Map<String, Integer> attributeNumbers(String qualifiedName) throws SQLException {
-        return attributeNumbers("CAST(? AS regclass)", qualifiedName);
-    }
-
     /** Column name to attribute number, now, of a table given by its oid (a Relation message's id). */
     private Map<String, Integer> attributeNumbers(int relationId) throws SQLException {
-        return attributeNumbers("CAST(? AS oid)", Integer.toUnsignedLong(relationId));
-    }
-
-    private Map<String, Integer> attributeNumbers(String relation, Object parameter) throws SQLException {
         Map<String, Integer> numbers = new LinkedHashMap<>();
         catalog.prepareQuery(
-                "SELECT attname, attnum FROM pg_attribute WHERE attrelid = " + relation + " AND attnum > 0"
+                "SELECT attname, attnum FROM pg_catalog.pg_attribute WHERE attrelid = CAST(? AS oid) AND attnum > 0"
                         + " AND NOT attisdropped",
-                ps -> ps.setObject(1, parameter),
+                ps -> ps.setLong(1, Integer.toUnsignedLong(relationId)),
                 rs -> {
                     while (rs.next()) {
                         numbers.put(rs.getString(1), rs.getInt(2));

@@ -5,6 +5,7 @@ import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConf
 import org.apache.flink.table.api.ValidationException;
 
 import io.pgcdc.connector.source.PostgresDataSource;
+import io.pgcdc.connector.testbed.LogCapture;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
@@ -57,6 +58,7 @@ class PostgresDataSourceFactoryTest {
                 new BadInput("exclude removes all", o -> o.put("tables.exclude", d + ".public.orders"), "'tables.exclude'"),
                 new BadInput("database missing", o -> o.put("tables", "no_such_db.public.orders"), "no_such_db", "does not exist"),
                 new BadInput("port closed", o -> o.put("port", "1"), "'hostname'", "'port'"),
+                new BadInput("host unknown", o -> o.put("hostname", "no-such-host.invalid"), "'hostname'"),
                 new BadInput("port not a number", o -> o.put("port", "54x"), "'port'", "integer"),
                 new BadInput("port out of range", o -> o.put("port", "70000"), "'port'"),
                 new BadInput("startup mode unknown", o -> o.put("scan.startup.mode", "earliest"), "'scan.startup.mode'", "initial"),
@@ -87,6 +89,23 @@ class PostgresDataSourceFactoryTest {
         List<String> problems = new ArrayList<>();
         List<BadInput> cases = badInputs(db);
         assertThat(cases).hasSizeGreaterThanOrEqualTo(25);
+        LogCapture logs = LogCapture.start();
+        try {
+            org.slf4j.LoggerFactory.getLogger(PostgresDataSourceFactoryTest.class).debug("capture works");
+            tryEach(cases, db, problems);
+        } finally {
+            logs.close();
+        }
+        assertThat(logs.text()).as("the logs of every case, down to DEBUG").contains("capture works")
+                .doesNotContain(PASSWORD);
+        assertThat(problems).isEmpty();
+        assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
+                .as("sessions left open: %s", db.connectorSessions())
+                .isTrue();
+        assertThat(db.slots()).isEmpty();
+    }
+
+    private static void tryEach(List<BadInput> cases, TestDatabase db, List<String> problems) {
         for (BadInput input : cases) {
             Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.orders");
             options.put("password", PASSWORD);
@@ -109,11 +128,6 @@ class PostgresDataSourceFactoryTest {
                 problems.add(input.name + ": message does not start with the option or the connection: " + message);
             }
         }
-        assertThat(problems).isEmpty();
-        assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .as("sessions left open: %s", db.connectorSessions())
-                .isTrue();
-        assertThat(db.slots()).isEmpty();
     }
 
     @Test

@@ -108,7 +108,7 @@ class ConnectionRecoveryTest {
         SnapshotTable table = SnapshotTable.create(db, 500);
         PostgresDataSource source = table.source(false);
         Path marker = markers.resolve("failed-once");
-        PostgresPipelineSource failingOnce = FailingOnceDeserializer.sourceFailingOnce(source, 5000, marker);
+        PostgresPipelineSource failingOnce = InjectingDeserializer.failingOnce(source, 5000, marker);
         try (ConnectionSampler sampler = new ConnectionSampler(db);
                 PipelineJob job = PipelineJob.start(failingOnce, 2, PipelineJob.withRestarts())) {
             job.await("the failure", TIMEOUT, log -> Files.exists(marker));

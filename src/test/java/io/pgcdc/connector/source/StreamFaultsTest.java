@@ -63,7 +63,7 @@ class StreamFaultsTest {
         Path paused = markers.resolve("paused");
         Path release = markers.resolve("release");
         // the task thread holds at the transaction's 20,000th row: Debezium stops reading mid-transaction
-        PostgresPipelineSource source = PausingDeserializer.sourcePausingOnce(source(db), 120_000, paused, release);
+        PostgresPipelineSource source = InjectingDeserializer.pausingOnce(source(db), 120_000, paused, release);
         try (PipelineJob job = PipelineJob.start(source, 1, restarts())) {
             awaitStreaming(job, db);
             // one transaction of 50,000 rows; checkpoints complete every second while it streams
@@ -114,7 +114,7 @@ class StreamFaultsTest {
     void aTaskFailsMidStream(TestDatabase db, @TempDir Path markers) throws Exception {
         createKv(db);
         Path marker = markers.resolve("failed-once");
-        PostgresPipelineSource failingOnce = FailingOnceDeserializer.sourceFailingOnce(source(db), 1_150, marker);
+        PostgresPipelineSource failingOnce = InjectingDeserializer.failingOnce(source(db), 1_150, marker);
         try (PipelineJob job = PipelineJob.start(failingOnce, 1, restarts())) {
             awaitStreaming(job, db);
             try (TableWriter writer = TableWriter.start(db, 1_000)) {
