@@ -121,7 +121,8 @@ public final class PostgresServer {
         long start = System.nanoTime();
         java.nio.file.Path pidFile = restartDirectory.resolve("postmaster.pid");
         String pid = java.nio.file.Files.readAllLines(pidFile).get(0).trim();
-        Process kill = new ProcessBuilder("kill", "-INT", pid).inheritIO().start();
+        // the shell's kill builtin: present wherever sh is, unlike a kill binary
+        Process kill = new ProcessBuilder("sh", "-c", "kill -INT " + Integer.parseInt(pid)).inheritIO().start();
         if (kill.waitFor() != 0) {
             throw new IOException("Could not signal the postmaster " + pid);
         }
