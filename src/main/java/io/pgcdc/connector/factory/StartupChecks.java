@@ -2,6 +2,8 @@ package io.pgcdc.connector.factory;
 
 import org.apache.flink.table.api.ValidationException;
 
+import io.pgcdc.connector.fetch.Publication;
+
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -144,24 +146,17 @@ public final class StartupChecks {
         if (!"pgoutput".equals(settings.decodingPluginName) || !"disabled".equals(settings.publicationAutocreateMode)) {
             return;
         }
-        boolean viaRootKnown =
-                Integer.parseInt(queryString(jdbc, "SELECT current_setting('server_version_num')")) >= 130000;
-        try (PreparedStatement statement =
-                jdbc.prepareStatement("SELECT " + (viaRootKnown ? "pubviaroot" : "false")
-                        + " FROM pg_catalog.pg_publication WHERE pubname = ?")) {
-            statement.setString(1, settings.publicationName);
-            try (ResultSet rs = statement.executeQuery()) {
-                if (!rs.next()) {
-                    problems.add("publication '" + settings.publicationName + "' does not exist and"
-                            + " 'publication.autocreate.mode' is 'disabled': create it with CREATE PUBLICATION "
-                            + quote(settings.publicationName) + " FOR TABLE <the captured tables>, or set the mode"
-                            + " to 'filtered'");
-                } else if (settings.includePartitionedTables && viaRootKnown && !rs.getBoolean(1)) {
-                    problems.add("publication '" + settings.publicationName + "' does not publish via the partition"
-                            + " root, which 'scan.include-partitioned-tables.enabled' needs: run ALTER PUBLICATION "
-                            + quote(settings.publicationName) + " SET (publish_via_partition_root = true)");
-                }
-            }
+        Boolean viaRoot = Publication.publishesViaRoot(jdbc, settings.publicationName);
+        if (viaRoot == null) {
+            problems.add("publication '" + settings.publicationName + "' does not exist and"
+                    + " 'publication.autocreate.mode' is 'disabled': create it with CREATE PUBLICATION "
+                    + quote(settings.publicationName) + " FOR TABLE <the captured tables>, or set the mode"
+                    + " to 'filtered'");
+        } else if (settings.includePartitionedTables && !viaRoot
+                && jdbc.getMetaData().getDatabaseMajorVersion() >= 13) { // before 13 checkServer says why
+            problems.add("publication '" + settings.publicationName + "' does not publish via the partition"
+                    + " root, which 'scan.include-partitioned-tables.enabled' needs: run ALTER PUBLICATION "
+                    + quote(settings.publicationName) + " SET (publish_via_partition_root = true)");
         }
     }
 

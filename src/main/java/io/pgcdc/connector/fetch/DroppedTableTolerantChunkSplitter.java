@@ -10,7 +10,6 @@ import io.debezium.relational.TableId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.SQLException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Objects;
@@ -37,7 +36,7 @@ final class DroppedTableTolerantChunkSplitter extends PostgresChunkSplitter {
         try {
             return super.generateSplits(tableId);
         } catch (Exception e) {
-            if (!SqlStates.isUndefinedTable(e)) {
+            if (!TableAttributes.isUndefinedTable(e)) {
                 throw e;
             }
             LOG.warn("Table {} was dropped while its snapshot was being planned; it is left out of the snapshot", tableId);
@@ -56,22 +55,5 @@ final class DroppedTableTolerantChunkSplitter extends PostgresChunkSplitter {
         return hasNextChunk() || getCurrentSplittingTableId() == null
                 ? super.snapshotState(checkpointId)
                 : ChunkSplitterState.NO_SPLITTING_TABLE_STATE;
-    }
-
-    /** SQLSTATEs the snapshot tolerates. */
-    static final class SqlStates {
-        static final String UNDEFINED_TABLE = "42P01";
-        static final String UNDEFINED_COLUMN = "42703";
-
-        private SqlStates() {}
-
-        static boolean isUndefinedTable(Throwable e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof SQLException && UNDEFINED_TABLE.equals(((SQLException) t).getSQLState())) {
-                    return true;
-                }
-            }
-            return false;
-        }
     }
 }

@@ -136,22 +136,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                         .getString(EmbeddedFlinkDatabaseHistory.DATABASE_HISTORY_INSTANCE_NAME),
                 split.getTableSchemas().values());
         try {
-            // A snapshot split's rows are read with the schema its split carries (the scan task
-            // asks snapshotSchemas()); no catalog query per split.
             this.schema =
-                    snapshotSplit
-                            ? SnapshotTableSchemas.unloaded(
-                                    dbzConfig, jdbcConnection, topicSelector, valueConverters.build(jdbcConnection.getTypeRegistry()))
-                            : globalStream
-                                    ? RelationTrackingSchema.load(
-                                            jdbcConnection, dbzConfig, topicSelector,
-                                            valueConverters.build(jdbcConnection.getTypeRegistry()))
-                                    : PostgresObjectUtils.newSchema(
-                                            jdbcConnection,
-                                            dbzConfig,
-                                            jdbcConnection.getTypeRegistry(),
-                                            topicSelector,
-                                            valueConverters.build(jdbcConnection.getTypeRegistry()));
+                    newSchema(snapshotSplit, globalStream, dbzConfig, topicSelector,
+                            valueConverters.build(jdbcConnection.getTypeRegistry()));
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot initialise the PostgreSQL schema: " + e.getMessage(), e);
         }
@@ -209,6 +196,28 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.snapshotMetrics =
                 new DefaultChangeEventSourceMetricsFactory<PostgresPartition>()
                         .getSnapshotMetrics(postgresTaskContext, queue, metadataProvider);
+    }
+
+    /**
+     * Debezium's schema for a split: a snapshot split's rows are read with the schema its split
+     * carries (the scan task asks snapshotSchemas(); no catalog query per split); the global stream
+     * also reports Relation messages (schema evolution); a backfill stream loads the catalog.
+     */
+    private PostgresSchema newSchema(
+            boolean snapshotSplit,
+            boolean globalStream,
+            PostgresConnectorConfig dbzConfig,
+            TopicSelector<TableId> topicSelector,
+            io.debezium.connector.postgresql.PostgresValueConverter valueConverter)
+            throws SQLException {
+        if (snapshotSplit) {
+            return SnapshotTableSchemas.unloaded(dbzConfig, jdbcConnection, topicSelector, valueConverter);
+        }
+        if (globalStream) {
+            return RelationTrackingSchema.load(jdbcConnection, dbzConfig, topicSelector, valueConverter);
+        }
+        return PostgresObjectUtils.newSchema(
+                jdbcConnection, dbzConfig, jdbcConnection.getTypeRegistry(), topicSelector, valueConverter);
     }
 
     /** Queues a table's new description ahead of the rows that follow its Relation message. */

@@ -59,15 +59,7 @@ public final class Publication implements Serializable {
      * tables are listed (a catalog query) only where the mode needs them.
      */
     void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured) throws SQLException {
-        // pubviaroot came with PostgreSQL 13; before it nothing publishes via the root (and the
-        // startup checks refuse scan.include-partitioned-tables.enabled)
-        boolean viaRootKnown = jdbc.connection().getMetaData().getDatabaseMajorVersion() >= 13;
-        Boolean existingViaRoot =
-                jdbc.prepareQueryAndMap(
-                        "SELECT " + (viaRootKnown ? "pubviaroot" : "false")
-                                + " FROM pg_catalog.pg_publication WHERE pubname = ?",
-                        ps -> ps.setString(1, name),
-                        rs -> rs.next() ? rs.getBoolean(1) : null);
+        Boolean existingViaRoot = publishesViaRoot(jdbc.connection(), name);
         String with = viaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "";
         if (existingViaRoot == null) {
             switch (mode) {
@@ -111,6 +103,23 @@ public final class Publication implements Serializable {
             }
             if (!missing.isEmpty()) {
                 execute(jdbc, "ALTER PUBLICATION " + quote(name) + " ADD TABLE " + tableList(missing));
+            }
+        }
+    }
+
+    /**
+     * Whether the named publication publishes via the partition root; {@code null} if it does not
+     * exist. {@code pubviaroot} came with PostgreSQL 13; before it nothing publishes via the root
+     * (and the startup checks refuse {@code scan.include-partitioned-tables.enabled}).
+     */
+    public static Boolean publishesViaRoot(java.sql.Connection connection, String name) throws SQLException {
+        boolean viaRootKnown = connection.getMetaData().getDatabaseMajorVersion() >= 13;
+        try (java.sql.PreparedStatement statement =
+                connection.prepareStatement("SELECT " + (viaRootKnown ? "pubviaroot" : "false")
+                        + " FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+            statement.setString(1, name);
+            try (java.sql.ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? rs.getBoolean(1) : null;
             }
         }
     }

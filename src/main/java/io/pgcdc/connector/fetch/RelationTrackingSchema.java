@@ -18,7 +18,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * The stream's Debezium schema. Debezium applies every pgoutput Relation message to it before the
@@ -75,29 +74,10 @@ final class RelationTrackingSchema extends PostgresSchema {
     /** The attribute numbers of every captured table, in one catalog query. */
     private void seedAttributeNumbers() throws SQLException {
         Set<TableId> captured = new HashSet<>();
-        Set<String> schemas = new HashSet<>();
         for (TableId table : tableIds()) {
             captured.add(key(table));
-            schemas.add(table.schema());
         }
-        if (captured.isEmpty()) {
-            return;
-        }
-        catalog.prepareQuery(
-                "SELECT n.nspname, c.relname, a.attname, a.attnum FROM pg_catalog.pg_attribute a"
-                        + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-                        + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                        + " WHERE n.nspname = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped",
-                ps -> ps.setArray(1, ps.getConnection().createArrayOf("text", schemas.toArray())),
-                rs -> {
-                    while (rs.next()) {
-                        TableId table = new TableId(null, rs.getString(1), rs.getString(2));
-                        if (captured.contains(table)) {
-                            attributeNumbers.computeIfAbsent(table, t -> new LinkedHashMap<>())
-                                    .put(rs.getString(3), rs.getInt(4));
-                        }
-                    }
-                });
+        attributeNumbers.putAll(TableAttributes.of(catalog.connection(), captured));
     }
 
     void onRelation(RelationListener listener) {
@@ -115,7 +95,7 @@ final class RelationTrackingSchema extends PostgresSchema {
         }
         ColumnIdentity hints = ColumnIdentity.NONE;
         try {
-            Map<String, Integer> now = attributeNumbers(relationId);
+            Map<String, Integer> now = TableAttributes.of(catalog.connection(), relationId);
             Map<String, Integer> before = attributeNumbers.put(key(table.id()), now);
             hints = ColumnIdentity.of(table, before, now);
         } catch (SQLException e) {
@@ -127,21 +107,6 @@ final class RelationTrackingSchema extends PostgresSchema {
     /** Catalog-read ids carry the database, Relation messages do not. */
     private static TableId key(TableId id) {
         return new TableId(null, id.schema(), id.table());
-    }
-
-    /** Column name to attribute number, now, of a table given by its oid (a Relation message's id). */
-    private Map<String, Integer> attributeNumbers(int relationId) throws SQLException {
-        Map<String, Integer> numbers = new LinkedHashMap<>();
-        catalog.prepareQuery(
-                "SELECT attname, attnum FROM pg_catalog.pg_attribute WHERE attrelid = CAST(? AS oid) AND attnum > 0"
-                        + " AND NOT attisdropped",
-                ps -> ps.setLong(1, Integer.toUnsignedLong(relationId)),
-                rs -> {
-                    while (rs.next()) {
-                        numbers.put(rs.getString(1), rs.getInt(2));
-                    }
-                });
-        return numbers;
     }
 
     /** What attribute numbers say about a description's columns that have new names. */

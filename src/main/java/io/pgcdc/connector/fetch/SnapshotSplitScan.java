@@ -86,42 +86,29 @@ final class SnapshotSplitScan {
             int fetchSize,
             ChangeEventQueue<DataChangeEvent> queue)
             throws SQLException, InterruptedException {
-        List<Column> columns = table.columns();
-        int[] slots = new int[columns.size()];
-        boolean[] timeWithZone = new boolean[columns.size()];
-        boolean[] asText = new boolean[columns.size()];
-        int width = 0;
-        for (int i = 0; i < slots.length; i++) {
-            slots[i] = columns.get(i).position() - 1;
-            width = Math.max(width, slots[i] + 1);
-            timeWithZone[i] = "timetz".equalsIgnoreCase(columns.get(i).typeName());
-            // pgjdbc returns hstore as a Map, which Debezium's map mode cannot read (NULL);
-            // as text both modes read it, as they do in the stream
-            asText[i] = "hstore".equalsIgnoreCase(columns.get(i).typeName());
-        }
+        ColumnReads reads = new ColumnReads(table.columns());
         Connection connection = jdbc.connection();
         connection.setAutoCommit(false); // a cursor: rows arrive fetchSize at a time
         Set<String> dropped = Collections.emptySet();
         try {
-            return read(connection, split, table, rowSchema, context, fetchSize, queue, slots, width, timeWithZone, asText, dropped);
+            return read(connection, split, table, rowSchema, context, fetchSize, queue, reads, dropped);
         } catch (SQLException e) {
             // A split holds its table's lock while it reads, so DDL lands between splits: the
             // failing query returned no row yet.
-            if (DroppedTableTolerantChunkSplitter.SqlStates.UNDEFINED_TABLE.equals(e.getSQLState())) {
+            if (TableAttributes.UNDEFINED_TABLE.equals(e.getSQLState())) {
                 connection.rollback();
                 LOG.warn("Table {} was dropped while the snapshot ran: split {} has no rows. Rows of the table"
                                 + " read before stay downstream; nothing more of it is captured.",
                         table.id(), split.splitId());
                 return 0;
             }
-            if (DroppedTableTolerantChunkSplitter.SqlStates.UNDEFINED_COLUMN.equals(e.getSQLState())) {
+            if (TableAttributes.UNDEFINED_COLUMN.equals(e.getSQLState())) {
                 connection.rollback();
                 dropped = droppedColumns(connection, table);
                 if (!dropped.isEmpty()) {
                     LOG.warn("Columns {} of table {} were dropped while the snapshot ran: split {} reads them as"
                                     + " NULL, as the stream does from then on", dropped, table.id(), split.splitId());
-                    return read(connection, split, table, rowSchema, context, fetchSize, queue, slots, width,
-                            timeWithZone, asText, dropped);
+                    return read(connection, split, table, rowSchema, context, fetchSize, queue, reads, dropped);
                 }
             }
             throw e;
@@ -131,17 +118,7 @@ final class SnapshotSplitScan {
     /** The split's columns its table no longer has. */
     private static Set<String> droppedColumns(Connection connection, Table table) throws SQLException {
         Set<String> dropped = new HashSet<>(table.retrieveColumnNames());
-        try (PreparedStatement statement =
-                connection.prepareStatement(
-                        "SELECT attname FROM pg_attribute WHERE attrelid = CAST(? AS regclass) AND attnum > 0"
-                                + " AND NOT attisdropped")) {
-            statement.setString(1, SqlIdentifiers.qualified(table.id()));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    dropped.remove(rs.getString(1));
-                }
-            }
-        }
+        dropped.removeAll(TableAttributes.of(connection, table.id()).keySet());
         return dropped;
     }
 
@@ -153,10 +130,7 @@ final class SnapshotSplitScan {
             RecordContext context,
             int fetchSize,
             ChangeEventQueue<DataChangeEvent> queue,
-            int[] slots,
-            int width,
-            boolean[] timeWithZone,
-            boolean[] asText,
+            ColumnReads reads,
             Set<String> droppedColumns)
             throws SQLException, InterruptedException {
         Schema keySchema = rowSchema.keySchema();
@@ -168,12 +142,7 @@ final class SnapshotSplitScan {
             bindRange(statement, split);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    Object[] row = new Object[width];
-                    for (int i = 0; i < slots.length; i++) {
-                        row[slots[i]] = timeWithZone[i]
-                                ? timeWithZone(rs, i + 1)
-                                : asText[i] ? rs.getString(i + 1) : rs.getObject(i + 1);
-                    }
+                    Object[] row = reads.row(rs);
                     Struct value = rowSchema.valueFromColumnData(row);
                     Struct envelope =
                             rowSchema.getEnvelopeSchema().read(value, context.source, Instant.ofEpochMilli(System.currentTimeMillis()));
@@ -196,13 +165,47 @@ final class SnapshotSplitScan {
         return rows;
     }
 
-    /**
-     * A timetz as the stream decodes it (UTC); read as {@code java.sql.Time}, as upstream's
-     * snapshot does, it loses its fraction of a second.
-     */
-    private static OffsetTime timeWithZone(ResultSet rs, int index) throws SQLException {
-        OffsetTime value = rs.getObject(index, OffsetTime.class);
-        return value == null ? null : value.withOffsetSameInstant(ZoneOffset.UTC);
+    /** How each selected column is read and where it goes in Debezium's column-data array. */
+    private static final class ColumnReads {
+        private final int[] slots;
+        private final int width;
+        private final boolean[] timeWithZone;
+        private final boolean[] asText;
+
+        ColumnReads(List<Column> columns) {
+            slots = new int[columns.size()];
+            timeWithZone = new boolean[columns.size()];
+            asText = new boolean[columns.size()];
+            int widest = 0;
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = columns.get(i).position() - 1;
+                widest = Math.max(widest, slots[i] + 1);
+                timeWithZone[i] = "timetz".equalsIgnoreCase(columns.get(i).typeName());
+                // pgjdbc returns hstore as a Map, which Debezium's map mode cannot read (NULL);
+                // as text both modes read it, as they do in the stream
+                asText[i] = "hstore".equalsIgnoreCase(columns.get(i).typeName());
+            }
+            width = widest;
+        }
+
+        Object[] row(ResultSet rs) throws SQLException {
+            Object[] row = new Object[width];
+            for (int i = 0; i < slots.length; i++) {
+                row[slots[i]] = timeWithZone[i]
+                        ? timeWithZone(rs, i + 1)
+                        : asText[i] ? rs.getString(i + 1) : rs.getObject(i + 1);
+            }
+            return row;
+        }
+
+        /**
+         * A timetz as the stream decodes it (UTC); read as {@code java.sql.Time}, as upstream's
+         * snapshot does, it loses its fraction of a second.
+         */
+        private static OffsetTime timeWithZone(ResultSet rs, int index) throws SQLException {
+            OffsetTime value = rs.getObject(index, OffsetTime.class);
+            return value == null ? null : value.withOffsetSameInstant(ZoneOffset.UTC);
+        }
     }
 
     /** What every record of a split shares. */

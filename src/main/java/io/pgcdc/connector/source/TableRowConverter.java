@@ -106,10 +106,8 @@ final class TableRowConverter {
      * IDENTITY FULL), else handled as {@code toast.unchanged-value.mode} says.
      */
     RecordData convertAfterUpdate(Struct after, Struct before) {
-        return convert(after, before == null ? NO_BEFORE_IMAGE : before);
+        return convert(after, before);
     }
-
-    private static final Struct NO_BEFORE_IMAGE = null;
 
     private RecordData convert(Struct row, Struct before) {
         if (row == null) {

@@ -6,6 +6,7 @@ import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
+import io.pgcdc.connector.testbed.TableWriter;
 import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
@@ -30,8 +31,7 @@ class SnapshotFaultsTest {
 
     @Test
     void aSplitQueryFailsMidResult(TestDatabase db) throws Exception {
-        db.execute("CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
-                "INSERT INTO kv SELECT i, i, 'snapshot' FROM generate_series(1, 300000) i");
+        TableWriter.createTable(db, 300_000);
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "150000");
         options.put("scan.snapshot.fetch.size", "10"); // a split's rows come in 15,000 round trips
@@ -75,8 +75,7 @@ class SnapshotFaultsTest {
 
     @Test
     void columnsAddedAndDroppedWhileATableIsSnapshotted(TestDatabase db) throws Exception {
-        db.execute("CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
-                "INSERT INTO kv SELECT i, i, 'snapshot' FROM generate_series(1, 20000) i");
+        TableWriter.createTable(db, 20_000);
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "10");
         options.put("schema-change.enabled", "true");

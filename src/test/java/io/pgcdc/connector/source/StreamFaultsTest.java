@@ -127,8 +127,7 @@ class StreamFaultsTest {
     }
 
     static void createKv(TestDatabase db) {
-        db.execute("CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
-                "INSERT INTO kv SELECT i, i, 'snapshot' FROM generate_series(1, " + SNAPSHOT_ROWS + ") i");
+        TableWriter.createTable(db, SNAPSHOT_ROWS);
     }
 
     static PostgresDataSource source(TestDatabase db) {

@@ -26,6 +26,12 @@ public final class TableWriter implements AutoCloseable {
         thread.start();
     }
 
+    /** Creates the table with ids 1 to {@code rows}, each row {@code (id, id, 'snapshot')}. */
+    public static void createTable(TestDatabase db, int rows) {
+        db.execute("CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
+                "INSERT INTO kv SELECT i, i, 'snapshot' FROM generate_series(1, " + rows + ") i");
+    }
+
     public static TableWriter start(TestDatabase db, long firstId) {
         return new TableWriter(db, firstId);
     }
