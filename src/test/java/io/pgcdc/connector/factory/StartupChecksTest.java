@@ -149,7 +149,7 @@ class StartupChecksTest {
                     .hasMessageContaining("replication slot '" + db.slotName() + "' is in use by process")
                     .hasMessageContaining("('other-consumer')");
         } finally {
-            TestDatabase.await(java.time.Duration.ofSeconds(10), () -> db.globalSlotReader() == null);
+            TestDatabase.await(java.time.Duration.ofSeconds(10), () -> db.slotHolder(db.slotName()) == null);
             db.execute("SELECT pg_drop_replication_slot('" + db.slotName() + "')");
         }
     }

@@ -126,10 +126,23 @@ public final class TestDatabase {
         return globalSlotReader(slotName());
     }
 
-    /** The pid of the walsender streaming the named slot, or null. */
+    /**
+     * The pid of the walsender streaming the named slot, or null. Streaming means past
+     * START_REPLICATION: a slot is also active while it is being created, before the stream split has
+     * its start offset, so "active" alone is no sign that a write from now on will be read.
+     */
     public Integer globalSlotReader(String slot) {
-        List<List<String>> rows =
-                query("SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'");
+        return firstPid(query("SELECT s.active_pid FROM pg_replication_slots s"
+                + " JOIN pg_stat_replication r ON r.pid = s.active_pid"
+                + " WHERE s.active AND r.state IN ('catchup', 'streaming') AND s.slot_name = '" + slot + "'"));
+    }
+
+    /** The pid of whatever process holds the named slot (creating or streaming it), or null. */
+    public Integer slotHolder(String slot) {
+        return firstPid(query("SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'"));
+    }
+
+    private static Integer firstPid(List<List<String>> rows) {
         return rows.isEmpty() || rows.get(0).get(0) == null ? null : Integer.valueOf(rows.get(0).get(0));
     }
 
