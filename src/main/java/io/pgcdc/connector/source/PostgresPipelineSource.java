@@ -4,7 +4,12 @@ import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.cdc.connectors.base.config.SourceConfig;
+import org.apache.flink.cdc.connectors.base.source.assigner.HybridSplitAssigner;
+import org.apache.flink.cdc.connectors.base.source.assigner.SplitAssigner;
+import org.apache.flink.cdc.connectors.base.source.assigner.StreamSplitAssigner;
+import org.apache.flink.cdc.connectors.base.source.assigner.state.HybridPendingSplitsState;
 import org.apache.flink.cdc.connectors.base.source.assigner.state.PendingSplitsState;
+import org.apache.flink.cdc.connectors.base.source.assigner.state.StreamPendingSplitsState;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitState;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceRecords;
@@ -23,10 +28,15 @@ import org.apache.flink.connector.base.source.reader.synchronization.FutureCompl
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.util.FlinkRuntimeException;
+
+import io.debezium.relational.TableId;
 
 import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 import io.pgcdc.connector.fetch.ReaderConnections;
 import io.pgcdc.connector.resource.ConnectionLedger;
+
+import java.util.List;
 
 /**
  * postgres-cdc's incremental source with our dialect, our reader and our record emitter (which
@@ -67,7 +77,8 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
     public PostgresSourceEnumerator createEnumerator(SplitEnumeratorContext<SourceSplitBase> context) {
         try {
             prepareDatabase();
-            return super.createEnumerator(context);
+            PostgresSourceConfig config = (PostgresSourceConfig) configFactory.create(0);
+            return enumerator(context, config, freshAssigner(context, config));
         } catch (RuntimeException e) {
             closeDialectAfterFailure(e); // no enumerator will own (and close) the dialect's connection
             throw e;
@@ -79,11 +90,45 @@ public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
             SplitEnumeratorContext<SourceSplitBase> context, PendingSplitsState checkpoint) {
         try {
             prepareDatabase();
-            return super.restoreEnumerator(context, checkpoint);
+            PostgresSourceConfig config = (PostgresSourceConfig) configFactory.create(0);
+            return enumerator(context, config, restoredAssigner(context, config, checkpoint));
         } catch (RuntimeException e) {
             closeDialectAfterFailure(e);
             throw e;
         }
+    }
+
+    /** The snapshot-then-stream assigner, or the stream-only one for the stream-only startup modes. */
+    private SplitAssigner freshAssigner(SplitEnumeratorContext<SourceSplitBase> context, PostgresSourceConfig config) {
+        if (config.getStartupOptions().isStreamOnly()) {
+            return new StreamSplitAssigner(config, dataSourceDialect, offsetFactory, context);
+        }
+        List<TableId> tables;
+        try {
+            tables = dataSourceDialect.discoverDataCollections(config);
+        } catch (RuntimeException e) {
+            throw new FlinkRuntimeException("Failed to discover the captured tables: " + e.getMessage(), e);
+        }
+        return new HybridSplitAssigner<>(config, context.currentParallelism(), tables,
+                dataSourceDialect.isDataCollectionIdCaseSensitive(config), dataSourceDialect, offsetFactory, context);
+    }
+
+    private SplitAssigner restoredAssigner(
+            SplitEnumeratorContext<SourceSplitBase> context, PostgresSourceConfig config, PendingSplitsState checkpoint) {
+        if (checkpoint instanceof HybridPendingSplitsState) {
+            return new HybridSplitAssigner<>(config, context.currentParallelism(),
+                    (HybridPendingSplitsState) checkpoint, dataSourceDialect, offsetFactory, context);
+        }
+        if (checkpoint instanceof StreamPendingSplitsState) {
+            return new StreamSplitAssigner(
+                    config, (StreamPendingSplitsState) checkpoint, dataSourceDialect, offsetFactory, context);
+        }
+        throw new UnsupportedOperationException("Unsupported restored enumerator state: " + checkpoint);
+    }
+
+    private PostgresSourceEnumerator enumerator(
+            SplitEnumeratorContext<SourceSplitBase> context, PostgresSourceConfig config, SplitAssigner assigner) {
+        return new PgcdcSourceEnumerator(context, config, assigner, (PostgresDialect) dataSourceDialect, getBoundedness());
     }
 
     private void closeDialectAfterFailure(RuntimeException failure) {

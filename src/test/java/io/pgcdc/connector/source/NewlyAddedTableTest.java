@@ -26,7 +26,7 @@ class NewlyAddedTableTest {
     @Test
     void aTableAddedOnRestoreIsSnapshottedThenStreamed(TestDatabase db, @TempDir Path savepoints) throws Exception {
         db.execute("CREATE TABLE a (id INT PRIMARY KEY)", "INSERT INTO a SELECT generate_series(1, 30)",
-                "CREATE TABLE b (id INT PRIMARY KEY)", "INSERT INTO b SELECT generate_series(1, 20)");
+                "CREATE TABLE b (id INT PRIMARY KEY)", "INSERT INTO b SELECT generate_series(1, 50)");
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.a");
         options.put("scan.newly-added-table.enabled", "true");
         options.put("publication.autocreate.mode", "filtered");
@@ -39,17 +39,18 @@ class NewlyAddedTableTest {
             job.await("a streamed row", Duration.ofMinutes(1), log -> log.dataLines().contains("+I public.a[31]"));
             savepoint = job.stopWithSavepoint(savepoints);
         }
-        db.execute("INSERT INTO a VALUES (32)", "INSERT INTO b VALUES (21)"); // while no job runs
+        db.execute("INSERT INTO a VALUES (32)", "INSERT INTO b VALUES (51)"); // while no job runs
 
         options.put("tables", db.name() + ".public.a," + db.name() + ".public.b");
         try (PipelineJob job = PipelineJob.start(source(options), 1, PipelineJob.restoringFrom(savepoint))) {
-            job.await("b's snapshot and a's missed row", Duration.ofMinutes(2),
-                    log -> rows(log.dataLines(), "b").size() >= 21 && log.dataLines().contains("+I public.a[32]"));
+            // b has 6 splits; upstream's enumerator held each back for up to 30 s (its reader sync)
+            job.await("b's snapshot and a's missed row", Duration.ofMinutes(1),
+                    log -> rows(log.dataLines(), "b").size() >= 51 && log.dataLines().contains("+I public.a[32]"));
             assertThat(TestDatabase.await(Duration.ofMinutes(1), () -> db.globalSlotReader() != null)).isTrue();
-            db.execute("INSERT INTO b VALUES (22)");
-            job.await("b streamed", Duration.ofMinutes(2), log -> log.dataLines().contains("+I public.b[22]"));
+            db.execute("INSERT INTO b VALUES (52)");
+            job.await("b streamed", Duration.ofMinutes(1), log -> log.dataLines().contains("+I public.b[52]"));
             List<String> lines = job.log().dataLines();
-            assertThat(rows(lines, "b")).as("b: snapshot (21 rows) then stream, each once").hasSize(22).doesNotHaveDuplicates();
+            assertThat(rows(lines, "b")).as("b: snapshot (51 rows) then stream, each once").hasSize(52).doesNotHaveDuplicates();
             assertThat(rows(lines, "a")).as("a is not read again").containsExactly("+I public.a[32]");
         }
     }
