@@ -302,6 +302,26 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         return replicationConnection;
     }
 
+    /**
+     * Registers a stream reader's stop in the current split's scope. Registered after the split's
+     * connections, it runs before they close. Returns false if the split's resources have closed.
+     */
+    boolean stopBeforeClosingConnections(AutoCloseable stop) {
+        ResourceScope scope;
+        synchronized (this) {
+            scope = splitScope;
+        }
+        if (scope == null || scope.isClosed()) {
+            return false;
+        }
+        try {
+            scope.register("stream reader", stop);
+            return true;
+        } catch (IllegalStateException closedMeanwhile) {
+            return false; // the scope closed between the check and the registration; stop has run
+        }
+    }
+
     /** The reader's row schemas of snapshotted tables. */
     SnapshotTableSchemas snapshotSchemas() {
         return snapshotSchemas;

@@ -49,6 +49,8 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     private final transient SnapshotTableSchemas snapshotSchemas;
     private transient ConnectionLedger enumeratorLedger;
     private transient TrackedPostgresConnection enumeratorConnection;
+    /** The reader's current stream task: completed checkpoints commit its offset to the slot. */
+    private transient volatile PgcdcStreamFetchTask streamFetchTask;
 
     /** The enumerator's dialect; it prepares the publication before the slot is created. */
     public PgcdcPostgresDialect(PostgresSourceConfig config, Publication publication) {
@@ -133,7 +135,17 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         if (split.isSnapshotSplit()) {
             return new PgcdcScanFetchTask(split.asSnapshotSplit());
         }
-        return super.createFetchTask(split);
+        streamFetchTask = new PgcdcStreamFetchTask(split.asStreamSplit());
+        return streamFetchTask;
+    }
+
+    /** Upstream's commits through the stream task it created itself; this one through ours. */
+    @Override
+    public void notifyCheckpointComplete(long checkpointId, Offset offset) throws Exception {
+        PgcdcStreamFetchTask task = streamFetchTask;
+        if (task != null) {
+            task.commitCurrentOffset(offset);
+        }
     }
 
     /**

@@ -14,8 +14,9 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Everything logged while it is open, down to DEBUG for every logger (the configured levels are
- * restored on close): messages and stack traces, for checks such as "no password in the logs".
+ * Everything logged while it is open, messages and stack traces: down to DEBUG for every logger
+ * (the configured levels are restored on close), for checks such as "no password in the logs"; or
+ * only what the configured levels let through at a given level or above, e.g. "no ERROR".
  */
 public final class LogCapture implements AutoCloseable {
 
@@ -24,7 +25,7 @@ public final class LogCapture implements AutoCloseable {
     private final WriterAppender appender;
     private final Map<String, Level> levels = new HashMap<>();
 
-    private LogCapture() {
+    private LogCapture(Level threshold) {
         context = (LoggerContext) LogManager.getContext(false);
         Configuration config = context.getConfiguration();
         PatternLayout layout =
@@ -32,16 +33,24 @@ public final class LogCapture implements AutoCloseable {
         appender = WriterAppender.createAppender(layout, null, text, "capture-" + UUID.randomUUID(), false, true);
         appender.start();
         config.addAppender(appender);
-        config.getRootLogger().addAppender(appender, Level.ALL, null);
-        for (LoggerConfig logger : config.getLoggers().values()) {
-            levels.put(logger.getName(), logger.getLevel());
-            logger.setLevel(Level.DEBUG);
+        config.getRootLogger().addAppender(appender, threshold, null);
+        if (threshold.isLessSpecificThan(Level.DEBUG)) {
+            for (LoggerConfig logger : config.getLoggers().values()) {
+                levels.put(logger.getName(), logger.getLevel());
+                logger.setLevel(Level.DEBUG);
+            }
         }
         context.updateLoggers();
     }
 
+    /** Everything, down to DEBUG. */
     public static LogCapture start() {
-        return new LogCapture();
+        return new LogCapture(Level.ALL);
+    }
+
+    /** What is logged at the level or above (at the configured logger levels). */
+    public static LogCapture atLeast(Level level) {
+        return new LogCapture(level);
     }
 
     public synchronized String text() {
