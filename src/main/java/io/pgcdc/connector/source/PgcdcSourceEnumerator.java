@@ -16,6 +16,8 @@ import org.apache.flink.cdc.connectors.postgres.source.events.OffsetCommitEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+
 /**
  * postgres-cdc's enumerator without its 30-second stalls while newly added tables are snapshotted.
  *
@@ -27,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * leads to an assignment only at the next completed checkpoint. So each newly added split waited
  * up to 30 s. Here the request goes out as soon as a reader waits for a split that the missing
  * confirmation holds back, and the confirmation assigns at once.
+ *
+ * <p>Also: a split request that the coordinator handles while or after this enumerator closes
+ * (a cancel mid-snapshot) ends quietly instead of reporting the chunk splitter's closed
+ * connection as an "uncaught exception … triggering job failover".
  */
 public class PgcdcSourceEnumerator extends PostgresSourceEnumerator {
 
@@ -37,6 +43,7 @@ public class PgcdcSourceEnumerator extends PostgresSourceEnumerator {
     private boolean commitStopAcknowledged;
     /** Whether the stream reader has been asked since the acknowledgement was last reset. */
     private boolean commitStopRequested;
+    private volatile boolean closed;
 
     public PgcdcSourceEnumerator(
             SplitEnumeratorContext<SourceSplitBase> context,
@@ -50,7 +57,20 @@ public class PgcdcSourceEnumerator extends PostgresSourceEnumerator {
 
     @Override
     protected void assignSplits() {
-        super.assignSplits();
+        if (closed) {
+            return; // a split request the coordinator still hands over after closing us
+        }
+        try {
+            super.assignSplits();
+        } catch (RuntimeException e) {
+            if (!closed) {
+                throw e;
+            }
+            // The request waited for the chunk splitter, which failed when close() closed its
+            // connection: an expected end, not a failure to report as a failover.
+            LOG.info("A split request ended with the enumerator's close: {}", e.getMessage());
+            return;
+        }
         if (heldBackForCommitStop() && !commitStopRequested) {
             commitStopRequested = true;
             LOG.info("Asking subtask {} to stop committing offsets before newly added tables are read",
@@ -66,6 +86,12 @@ public class PgcdcSourceEnumerator extends PostgresSourceEnumerator {
                 && !commitStopAcknowledged
                 && !readersAwaitingSplit.isEmpty()
                 && AssignerStatus.isNewlyAddedAssigning(status);
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        super.close();
     }
 
     @Override
