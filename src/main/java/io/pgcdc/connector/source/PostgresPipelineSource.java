@@ -39,8 +39,9 @@ import io.pgcdc.connector.resource.ConnectionLedger;
 import java.util.List;
 
 /**
- * postgres-cdc's incremental source with our dialect, our reader and our record emitter (which
- * announces each table with a {@code CreateTableEvent} before its first row). Each reader gets its
+ * postgres-cdc's incremental source with our dialect, our enumerator ({@link PgcdcSourceEnumerator}),
+ * our reader and our record emitter (which announces each table with a {@code CreateTableEvent}
+ * before its first row). Each reader gets its
  * own dialect bound to the {@link ReaderConnections} it owns; the source's own dialect serves the
  * enumerator only.
  */
