@@ -33,7 +33,9 @@ class ConnectionRecoveryTest {
 
     @Test
     void restoreFromParallelismFourAtParallelismOne(TestDatabase db, @TempDir Path savepoints) throws Exception {
-        SnapshotTable table = SnapshotTable.create(db, 500);
+        // big enough that the snapshot is still running when the savepoint completes: with 500
+        // splits it sometimes was not (all rows read within the second the savepoint took)
+        SnapshotTable table = SnapshotTable.create(db, 2000);
         PostgresDataSource source = table.source(false);
         String savepoint;
         Set<Integer> beforeSavepoint;
@@ -42,6 +44,7 @@ class ConnectionRecoveryTest {
             savepoint = job.stopWithSavepoint(savepoints);
             beforeSavepoint = SnapshotTable.ids(job.log());
         }
+        System.out.printf("rows read before the savepoint: %d of %d%n", beforeSavepoint.size(), table.rows);
         assertThat(beforeSavepoint.size()).as("rows read before the savepoint").isLessThan(table.rows);
         assertThat(TestDatabase.await(SnapshotTable.CLEANUP_DEADLINE, () -> db.connectorSessions().isEmpty()))
                 .as("sessions after stop-with-savepoint: %s", db.connectorSessions())
