@@ -139,13 +139,20 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         return streamFetchTask;
     }
 
-    /** Upstream's commits through the stream task it created itself; this one through ours. */
+    /**
+     * Confirms to the slot the stream offset of a completed checkpoint, and nothing else. A
+     * checkpoint taken while this reader held no stream split carries no offset ({@code null}):
+     * it confirms nothing. (postgres-cdc's task then confirmed Debezium's live position, what had
+     * been read rather than emitted, so a failover before the next checkpoint lost the difference.)
+     */
     @Override
     public void notifyCheckpointComplete(long checkpointId, Offset offset) throws Exception {
         PgcdcStreamFetchTask task = streamFetchTask;
-        if (task != null) {
-            task.commitCurrentOffset(offset);
+        if (task == null || offset == null) {
+            LOG.debug("Checkpoint {} holds no stream offset; the slot confirms nothing", checkpointId);
+            return;
         }
+        task.commitCurrentOffset(offset);
     }
 
     /**

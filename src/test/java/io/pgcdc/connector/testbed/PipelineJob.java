@@ -9,6 +9,7 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 
@@ -61,6 +62,15 @@ public final class PipelineJob implements AutoCloseable {
      */
     public static PipelineJob start(Source<Event, ?, ?> source, int parallelism, Configuration settings)
             throws Exception {
+        return start(source, parallelism, settings, null);
+    }
+
+    /**
+     * Starts the job with the test's {@link SinkGate} between source and sink (null: a plain
+     * pass-through).
+     */
+    public static PipelineJob start(
+            Source<Event, ?, ?> source, int parallelism, Configuration settings, SinkGate gate) throws Exception {
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.addAll(settings);
@@ -73,10 +83,9 @@ public final class PipelineJob implements AutoCloseable {
                         .setParallelism(parallelism);
         // A pass-through with a fresh uid per run, so a restored job restores the source's state
         // but not the previous run's collect sink (whose buffer belongs to the previous client).
-        CloseableIterator<Event> events =
-                stream.map(event -> event, stream.getType())
-                        .uid("pass-through-" + UUID.randomUUID())
-                        .collectAsync();
+        SingleOutputStreamOperator<Event> passed =
+                gate == null ? stream.map(event -> event, stream.getType()) : stream.map(gate.function(), stream.getType());
+        CloseableIterator<Event> events = passed.uid("pass-through-" + UUID.randomUUID()).collectAsync();
         JobClient client = env.executeAsync("pgcdc-test");
         return new PipelineJob(client, events);
     }

@@ -146,6 +146,18 @@ public final class TestDatabase {
         return rows.isEmpty() || rows.get(0).get(0) == null ? null : Integer.valueOf(rows.get(0).get(0));
     }
 
+    /** The user's slot's {@code confirmed_flush_lsn} as text, e.g. {@code 0/1A2B3C4}. */
+    public String confirmedFlushLsn() {
+        return query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + slotName + "'")
+                .get(0).get(0);
+    }
+
+    /** Whether the user's slot confirmed more than {@code lsn}. */
+    public boolean slotConfirmedBeyond(String lsn) {
+        return "t".equals(query("SELECT confirmed_flush_lsn > '" + lsn + "'::pg_lsn FROM pg_replication_slots"
+                + " WHERE slot_name = '" + slotName + "'").get(0).get(0));
+    }
+
     public List<String> slots() {
         List<String> slots = new ArrayList<>();
         for (List<String> row :
