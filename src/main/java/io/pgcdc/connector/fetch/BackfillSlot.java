@@ -26,6 +26,7 @@ final class BackfillSlot {
     private static final Logger LOG = LoggerFactory.getLogger(BackfillSlot.class);
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
     private static final Duration FLUSH_WAIT = Duration.ofSeconds(10);
+    private static final String QUERY_CANCELED = "57014";
 
     // pgoutput protocol 1 message tags: Insert, Update, Delete (relation oid follows) and Truncate
     private static final String CHANGES_OF_TABLE =
@@ -40,19 +41,24 @@ final class BackfillSlot {
     private final String plugin;
     private final String publication;
     private final Supplier<PostgresConnection> connection;
+    /** Whether a slot of this name left on the server is ours to drop (set once we start creating it). */
+    private volatile boolean ours;
     private boolean dropped;
 
-    private BackfillSlot(String name, String plugin, String publication, Supplier<PostgresConnection> connection) {
+    BackfillSlot(String name, String plugin, String publication, Supplier<PostgresConnection> connection) {
         this.name = name;
         this.plugin = plugin;
         this.publication = publication;
         this.connection = connection;
     }
 
-    /** Creates the slot (after dropping a stale inactive one of the same name). */
-    static BackfillSlot create(
-            String name, String plugin, String publication, Supplier<PostgresConnection> connection)
-            throws SQLException {
+    /**
+     * Creates the slot (after dropping a stale inactive one of the same name). The owner registers
+     * this slot's drop before calling it: the creation waits for the transactions running when it
+     * started, and a close meanwhile (which cancels the creation) must still drop whatever slot the
+     * server may have made of it.
+     */
+    void create() throws SQLException {
         PostgresConnection jdbc = connection.get();
         Integer activePid = activePid(jdbc, name);
         if (activePid != null && activePid > 0) {
@@ -60,6 +66,7 @@ final class BackfillSlot {
                     "Backfill slot '" + name + "' is in use by backend " + activePid
                             + "; is another job running with the same 'slot.name'? Give each job its own 'slot.name'.");
         }
+        ours = true;
         if (activePid != null) {
             LOG.info("Dropping stale backfill slot '{}' left by an earlier task", name);
             jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
@@ -72,7 +79,6 @@ final class BackfillSlot {
                 },
                 rs -> {});
         LOG.info("Created backfill slot '{}'", name);
-        return new BackfillSlot(name, plugin, publication, connection);
     }
 
     String name() {
@@ -157,7 +163,7 @@ final class BackfillSlot {
      * used it to go away. Idempotent.
      */
     synchronized void drop(PostgresConnection jdbc) throws SQLException {
-        if (dropped) {
+        if (dropped || !ours) {
             return;
         }
         if (dropWhenReleased(jdbc, name)) {
@@ -171,12 +177,21 @@ final class BackfillSlot {
      * asynchronously after its connection closes). Returns false if there is no such slot.
      */
     static boolean dropWhenReleased(PostgresConnection jdbc, String name) throws SQLException {
-        Integer pid = awaitReleased(jdbc, name);
-        if (pid == null) {
-            return false;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                Integer pid = awaitReleased(jdbc, name);
+                if (pid == null) {
+                    return false;
+                }
+                jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+                return true;
+            } catch (SQLException e) {
+                // the cancel the reader's close sent for another statement can land on this one
+                if (!QUERY_CANCELED.equals(e.getSQLState()) || attempt == 2) {
+                    throw e;
+                }
+            }
         }
-        jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
-        return true;
     }
 
     /**

@@ -16,7 +16,6 @@ import io.debezium.DebeziumException;
 import io.debezium.config.Configuration;
 import io.debezium.connector.base.ChangeEventQueue;
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
-import io.debezium.connector.postgresql.PostgresErrorHandler;
 import io.debezium.connector.postgresql.PostgresEventDispatcher;
 import io.debezium.connector.postgresql.PostgresObjectUtils;
 import io.debezium.connector.postgresql.PostgresOffsetContext;
@@ -44,6 +43,7 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
@@ -77,7 +77,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     private final ReaderConnections reader;
     private final SnapshotTableSchemas snapshotSchemas;
     private final ResourceScope taskScope;
+    /** The current split's resources and its producer's stop; guarded by this (closed from any thread). */
     private ResourceScope splitScope;
+    private ProducerStop producerStop;
     private int splitCount;
 
     private PostgresConnection jdbcConnection;
@@ -105,7 +107,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
 
     @Override
     public void configure(SourceSplitBase split) {
-        closeSplitScope();
+        closePreviousSplit();
         ResourceScope scope = taskScope.child("split-" + (++splitCount));
         synchronized (this) {
             splitScope = scope;
@@ -145,7 +147,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         Offset startingOffset =
                 snapshotSplit
                         ? new PostgresOffsetFactory().createInitialOffset()
-                        : split.asStreamSplit().getStartingOffset();
+                        : resumePoint(split.asStreamSplit().getStartingOffset());
         this.offsetContext =
                 PostgresOffsetUtils.getPostgresOffsetContext(
                         new PostgresOffsetContext.Loader(dbzConfig), startingOffset);
@@ -174,7 +176,11 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             ((RelationTrackingSchema) schema)
                     .onRelation((table, hints) -> announce(relationQueue, table, hints, sourcePartition));
         }
-        this.errorHandler = new PostgresErrorHandler(dbzConfig, queue);
+        ProducerStop stop = new ProducerStop(split.splitId(), queue);
+        synchronized (this) {
+            producerStop = stop;
+        }
+        this.errorHandler = new StopAwareErrorHandler(dbzConfig, queue, () -> stop.requested() || reader.closing());
         io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
                 PostgresObjectUtils.newEventMetadataProvider();
         this.dispatcher =
@@ -218,6 +224,27 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
         return PostgresObjectUtils.newSchema(
                 jdbcConnection, dbzConfig, jdbcConnection.getTypeRegistry(), topicSelector, valueConverter);
+    }
+
+    /**
+     * Where a stream split resumes. An offset taken at a transaction boundary (a heartbeat after
+     * a commit: the last change processed is the commit itself) resumes at the first message after
+     * it, without Debezium's search for the last processed change: the server sends nothing that
+     * committed before it, and the search, given a change position equal to the commit's end,
+     * skipped the next transaction's first change when it shares that position (FLINK-39265: lost
+     * after a restore from an idle stream). An offset taken within a transaction keeps the search,
+     * which skips the changes of that transaction already emitted.
+     */
+    static Offset resumePoint(Offset offset) {
+        Map<String, String> position = offset.getOffset();
+        String processed = position.get(PostgresOffsetContext.LAST_COMPLETELY_PROCESSED_LSN_KEY);
+        if (processed == null || !processed.equals(position.get(PostgresOffsetContext.LAST_COMMIT_LSN_KEY))) {
+            return offset;
+        }
+        Map<String, String> atBoundary = new HashMap<>(position);
+        atBoundary.remove(PostgresOffsetContext.LAST_COMPLETELY_PROCESSED_LSN_KEY);
+        atBoundary.remove(PostgresOffsetContext.LAST_COMMIT_LSN_KEY);
+        return new PostgresOffsetFactory().newOffset(atBoundary);
     }
 
     /** Queues a table's new description ahead of the rows that follow its Relation message. */
@@ -303,23 +330,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     /**
-     * Registers a stream reader's stop in the current split's scope. Registered after the split's
-     * connections, it runs before they close. Returns false if the split's resources have closed.
+     * The current split's producer stop (see {@link ProducerStop}); a stopped one if the split's
+     * resources have closed already (a task started as its fetcher closed).
      */
-    boolean stopBeforeClosingConnections(AutoCloseable stop) {
-        ResourceScope scope;
-        synchronized (this) {
-            scope = splitScope;
-        }
-        if (scope == null || scope.isClosed()) {
-            return false;
-        }
-        try {
-            scope.register("stream reader", stop);
-            return true;
-        } catch (IllegalStateException closedMeanwhile) {
-            return false; // the scope closed between the check and the registration; stop has run
-        }
+    synchronized ProducerStop producerStop() {
+        return producerStop != null ? producerStop : ProducerStop.stopped();
+    }
+
+    /** Whether the reader is closing: what fails a task now is the close, not a fault. */
+    boolean readerClosing() {
+        return reader.closing();
     }
 
     /** The reader's row schemas of snapshotted tables. */
@@ -333,14 +353,15 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     /**
-     * Called when a snapshot split ends, on every path: its transaction ends and its scope (a
-     * backfill replication connection) closes now, not when the next split comes.
+     * Called by a snapshot split's producer when its split ends, on every path, after it left
+     * ({@link ProducerStop#detach()}): the split's transaction ends and its resources (a backfill
+     * replication connection) close now, not when the next split comes.
      */
     void completeSplit() throws Exception {
         try {
             reader.endTransaction();
         } finally {
-            closeCurrentSplitScope();
+            closeCurrentSplit();
         }
     }
 
@@ -356,32 +377,42 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
     }
 
-    private void closeSplitScope() {
+    private void closePreviousSplit() {
         try {
-            closeCurrentSplitScope();
+            closeCurrentSplit();
         } catch (Exception e) {
             throw new IllegalStateException("Closing the previous split's resources failed", e);
         }
     }
 
-    private void closeCurrentSplitScope() throws Exception {
+    /**
+     * Closes the current split in two phases: its producer stops (and has left Debezium's loop),
+     * then its resources close, so no connection closes under a running producer.
+     */
+    private void closeCurrentSplit() throws Exception {
+        ProducerStop stop;
         ResourceScope scope;
         synchronized (this) {
+            stop = producerStop;
             scope = splitScope;
+            producerStop = null;
             splitScope = null;
         }
-        if (scope != null) {
-            scope.close();
-        }
+        Closeables.closeInOrder(stop == null ? () -> {} : stop, scope == null ? () -> {} : scope);
     }
 
     /**
-     * Closes every split's and the task's resources (not the reader's); idempotent. The current
-     * split's scope is closed first and on purpose, so it is not reported as left open.
+     * Closes the current split (see above) and the task's resources (not the reader's);
+     * idempotent. Never throws: flink-cdc-base skips stopping the split's executor after a close
+     * that throws. A failure is logged; the reader's close reports what is still open.
      */
     @Override
-    public void close() throws Exception {
-        Closeables.closeInOrder(this::closeCurrentSplitScope, taskScope);
+    public void close() {
+        try {
+            Closeables.closeInOrder(this::closeCurrentSplit, taskScope);
+        } catch (Exception e) {
+            LOG.warn("Closing the fetch task's resources failed", e);
+        }
     }
 
     @Override

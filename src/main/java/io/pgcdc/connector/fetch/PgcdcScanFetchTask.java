@@ -12,7 +12,6 @@ import org.apache.flink.util.FlinkRuntimeException;
 
 import io.debezium.connector.postgresql.PostgresOffsetContext;
 import io.debezium.connector.postgresql.connection.Lsn;
-import io.debezium.pipeline.source.spi.ChangeEventSource;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableSchema;
@@ -36,21 +35,47 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcScanFetchTask.class);
 
+    /** The running backfill replay's stop, if one runs. */
+    private volatile StoppableChangeEventSourceContext replay;
+
     public PgcdcScanFetchTask(SnapshotSplit split) {
         super(split);
     }
 
+    /**
+     * Reads the split; its producer attaches to the split's {@link ProducerStop}, and a failure
+     * caused by the split's stop or the reader's close (an interrupt, a cancelled statement) ends
+     * the task quietly. The split's transaction and resources end on every path.
+     */
     @Override
     public void execute(FetchTask.Context context) throws Exception {
         PgcdcFetchTaskContext ctx = (PgcdcFetchTaskContext) context;
+        ProducerStop stop = ctx.producerStop();
         try {
+            if (!stop.attach(this::stopReading)) {
+                return; // stopped before it started
+            }
             if (!ctx.getSourceConfig().isSkipSnapshotBackfill()) {
                 // before the low watermark: a slot only sees WAL written after it exists
                 ctx.backfillSlot();
             }
             super.execute(context);
+        } catch (Exception e) {
+            if (!stop.requested() && !ctx.readerClosing()) {
+                throw e;
+            }
+            LOG.debug("Snapshot split {} ended with its stop: {}", snapshotSplit.splitId(), e.toString());
         } finally {
+            stop.detach();
             ctx.completeSplit();
+        }
+    }
+
+    private void stopReading() {
+        taskRunning = false;
+        StoppableChangeEventSourceContext running = replay;
+        if (running != null) {
+            running.stopChangeEventSource();
         }
     }
 
@@ -104,7 +129,7 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
         PostgresOffsetContext startOffset =
                 PostgresOffsetUtils.getPostgresOffsetContext(
                         new PostgresOffsetContext.Loader(ctx.getDbzConnectorConfig()), backfillSplit.getStartingOffset());
-        StreamSplitReadTask replay =
+        StreamSplitReadTask replayTask =
                 new StreamSplitReadTask(
                         ctx.getDbzConnectorConfig(),
                         ctx.getSnapShotter(),
@@ -117,7 +142,12 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
                         ctx.getTaskContext(),
                         ctx.openBackfillReplicationConnection(),
                         backfillSplit);
-        ChangeEventSource.ChangeEventSourceContext running = new StoppableChangeEventSourceContext();
-        replay.execute(running, ctx.getPartition(), startOffset);
+        StoppableChangeEventSourceContext running = new StoppableChangeEventSourceContext();
+        this.replay = running;
+        try {
+            replayTask.execute(running, ctx.getPartition(), startOffset);
+        } finally {
+            this.replay = null;
+        }
     }
 }

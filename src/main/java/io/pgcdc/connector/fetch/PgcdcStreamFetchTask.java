@@ -6,33 +6,16 @@ import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresStreamFetch
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-
 /**
- * The stream split's fetch task, stopped before its connections close.
- *
- * <p>flink-cdc-base stops a stream fetcher by closing its task context first and the task second,
- * so Debezium's reading loop could find its replication socket closed under it and log an ERROR
- * "Producer failure … Socket is closed" with a stack trace when a job was cancelled, failed over or
- * switched to a newly added table's split. This task registers its own stop in the split's
- * resource scope as it starts: registered after the split's connections, it runs before them,
- * stops the loop and waits briefly for it to leave.
+ * The stream split's fetch task, stopped before its connections close and ending quietly when
+ * stopped: its producer attaches to the split's {@link ProducerStop}, which the split's close runs
+ * first, so Debezium's loop has left before its replication connection closes (flink-cdc-base
+ * closed the connections first: "Producer failure … Socket is closed" on every cancel and split
+ * switch), and a loop waiting on a full queue is released instead of left waiting for ever.
  */
 public class PgcdcStreamFetchTask extends PostgresStreamFetchTask {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcStreamFetchTask.class);
-
-    /**
-     * Debezium's loop notices a stop within its poll interval; it does not while it waits for room
-     * in a full queue that nobody drains any more, and then the connections close under it.
-     */
-    private static final Duration STOP_WAIT = Duration.ofSeconds(3);
-    private static final long STOP_RETRY_MILLIS = 50;
-
-    private final CountDownLatch finished = new CountDownLatch(1);
-    private volatile boolean reading;
 
     public PgcdcStreamFetchTask(StreamSplit split) {
         super(split);
@@ -40,35 +23,32 @@ public class PgcdcStreamFetchTask extends PostgresStreamFetchTask {
 
     @Override
     public void execute(Context context) throws Exception {
+        PgcdcFetchTaskContext ctx = (PgcdcFetchTaskContext) context;
+        ProducerStop stop = ctx.producerStop();
+        if (!stop.attach(this::stopLoop)) {
+            return; // stopped before it started
+        }
         try {
-            if (!((PgcdcFetchTaskContext) context).stopBeforeClosingConnections(this::stopReading)) {
-                return; // the split's resources have closed already: nothing to read with
-            }
-            reading = true;
             super.execute(context);
+        } catch (Exception e) {
+            if (!stop.requested() && !ctx.readerClosing()) {
+                throw e;
+            }
+            LOG.debug("The stream split ended with its stop: {}", e.toString());
         } finally {
-            finished.countDown();
+            stop.detach();
         }
     }
 
     /**
-     * Stops the reading loop and waits for it to return. The stop is repeated while waiting:
-     * upstream's stop reaches the loop only once the loop has been handed its stop context, and a
-     * stop can come just before that.
+     * Asks Debezium's loop to stop. Until the loop runs, upstream's stop fails on a context it has
+     * not set yet; {@link ProducerStop} repeats the request while it waits.
      */
-    private void stopReading() throws InterruptedException {
-        close();
-        if (!reading) {
-            return; // not started; the stopped task will not start
-        }
-        long deadline = System.nanoTime() + STOP_WAIT.toNanos();
-        while (!finished.await(STOP_RETRY_MILLIS, TimeUnit.MILLISECONDS)) {
-            if (System.nanoTime() > deadline) {
-                LOG.info("The stream reader did not stop within {} ms; closing its connections under it",
-                        STOP_WAIT.toMillis());
-                return;
-            }
+    private void stopLoop() {
+        try {
             close();
+        } catch (NullPointerException loopNotRunningYet) {
+            // repeated by the stop
         }
     }
 }

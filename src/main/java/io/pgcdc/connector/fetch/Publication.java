@@ -58,7 +58,7 @@ public final class Publication implements Serializable {
      * Creates or completes the publication for the captured tables, as the mode allows. The
      * tables are listed (a catalog query) only where the mode needs them.
      */
-    void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured) throws SQLException {
+    public void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured) throws SQLException {
         Boolean existingViaRoot = publishesViaRoot(jdbc.connection(), name);
         String with = viaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "";
         if (existingViaRoot == null) {

@@ -39,7 +39,10 @@ public final class ReaderConnections implements AutoCloseable {
 
     private TrackedPostgresConnection jdbc;
     private BackfillSlot backfillSlot;
+    /** The registered drop of {@link #backfillSlot}, released when the backfill ends. */
+    private AutoCloseable backfillSlotDrop;
     private boolean slotDroppedOnClose;
+    private volatile boolean closing;
 
     public ReaderConnections(PostgresSourceConfig config) {
         this.config = config;
@@ -120,29 +123,74 @@ public final class ReaderConnections implements AutoCloseable {
         }
     }
 
-    /** The reader's backfill slot, created on first use. */
-    synchronized BackfillSlot backfillSlot() throws SQLException {
-        if (backfillSlot == null) {
+    /**
+     * The reader's backfill slot, created on first use. Its drop is registered before the server
+     * is asked to create it, and the creation runs outside this object's lock, so that a close
+     * meanwhile can cancel it and drop what it left.
+     */
+    BackfillSlot backfillSlot() throws SQLException {
+        BackfillSlot slot;
+        synchronized (this) {
+            if (backfillSlot != null) {
+                return backfillSlot;
+            }
             PostgresConnectorConfig dbz = dbzConfig();
             String plugin =
                     PostgresConnectorConfig.LogicalDecoder.parse(dbz.getConfig().getString(PostgresConnectorConfig.PLUGIN_NAME))
                             .getPostgresPluginName();
-            BackfillSlot slot =
-                    BackfillSlot.create(
-                            config.getSlotNameForBackfillTask(),
-                            plugin,
-                            dbz.publicationName(),
-                            () -> {
-                                try {
-                                    return currentJdbc("backfill");
-                                } catch (SQLException e) {
-                                    throw new IllegalStateException(e.getMessage(), e);
-                                }
-                            });
+            slot = new BackfillSlot(
+                    config.getSlotNameForBackfillTask(),
+                    plugin,
+                    dbz.publicationName(),
+                    () -> {
+                        try {
+                            return currentJdbc("backfill");
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e.getMessage(), e);
+                        }
+                    });
+            AutoCloseable drop = () -> dropSlot(slot);
+            scope.register("backfill slot " + slot.name(), drop);
             backfillSlot = slot;
-            scope.register("backfill slot " + slot.name(), () -> dropSlot(slot));
+            backfillSlotDrop = drop;
         }
-        return backfillSlot;
+        try {
+            slot.create();
+        } catch (SQLException | RuntimeException e) {
+            synchronized (this) {
+                backfillSlot = null; // the next split tries again; the registered drop stays
+            }
+            throw e;
+        }
+        return slot;
+    }
+
+    /**
+     * The snapshot's backfill has ended (see {@code BackfillEndedEvent}): the reader's backfill
+     * slot is dropped now, or, if this reader never created it, one of its name that a failed
+     * earlier attempt of this subtask left behind; the next snapshot split would create it again.
+     */
+    public void releaseBackfillSlot() {
+        AutoCloseable drop;
+        synchronized (this) {
+            drop = backfillSlotDrop;
+            backfillSlot = null;
+            backfillSlotDrop = null;
+        }
+        try {
+            if (drop != null) {
+                scope.release(drop);
+            } else {
+                withUsableConnection("backfill", jdbc -> {
+                    if (BackfillSlot.dropWhenReleased(jdbc, config.getSlotNameForBackfillTask())) {
+                        LOG.info("Dropped backfill slot '{}' left by an earlier attempt", config.getSlotNameForBackfillTask());
+                    }
+                });
+            }
+        } catch (Exception e) {
+            LOG.warn("Could not drop the backfill slot '{}' after the snapshot: {}",
+                    config.getSlotNameForBackfillTask(), e.getMessage());
+        }
     }
 
     /** Drops the slot over the reader's connection, or a short one of its own if that is gone. */
@@ -214,9 +262,31 @@ public final class ReaderConnections implements AutoCloseable {
         }
     }
 
+    /**
+     * The first phase of the reader's close: from now on what fails a fetch task is the close;
+     * the statement the reader's connection runs (a split's query, a slot creation waiting for
+     * running transactions) is cancelled, so that its thread returns and the server stops it.
+     */
+    public void beginClose() {
+        closing = true;
+        TrackedPostgresConnection current;
+        synchronized (this) {
+            current = jdbc;
+        }
+        if (current != null) {
+            current.cancelRunningStatement();
+        }
+    }
+
+    /** Whether the reader is closing (see {@link #beginClose()}). */
+    public boolean closing() {
+        return closing;
+    }
+
     /** Closes every context scope, drops the backfill slot, closes the connection; idempotent. */
     @Override
     public void close() throws Exception {
+        closing = true;
         try {
             scope.close();
         } finally {

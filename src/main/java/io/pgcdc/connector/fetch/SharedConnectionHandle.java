@@ -16,13 +16,13 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
  * (discovery, the slot check, the chunk splitter); each gets one of these handles, and closing a
  * handle only ends its transaction — the physical connection stays with its owner.
  */
-final class SharedConnectionHandle extends PostgresConnection {
+public final class SharedConnectionHandle extends PostgresConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedConnectionHandle.class);
 
     private final Connection physical;
 
-    SharedConnectionHandle(PostgresConnectorConfig config, Connection physical, String applicationName) {
+    public SharedConnectionHandle(PostgresConnectorConfig config, Connection physical, String applicationName) {
         super(config.getJdbcConfig(), newPostgresValueConverterBuilder(config), applicationName, jdbcConfig -> physical);
         this.physical = physical;
     }

@@ -5,6 +5,10 @@ import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.source.ConnectionSettings;
 
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -16,11 +20,15 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
  */
 public final class TrackedPostgresConnection extends PostgresConnection {
 
+    private static final Logger LOG = LoggerFactory.getLogger(TrackedPostgresConnection.class);
+
     private final ConnectionLedger ledger;
     private final String initialRole;
     private String role;
     private boolean counted;
     private boolean closed;
+    /** The session's pgjdbc connection, read without this object's lock by a cancelling thread. */
+    private volatile Connection physical;
 
     private TrackedPostgresConnection(PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
         // connects and loads the pg_type registry (once per connection, not per split)
@@ -77,6 +85,7 @@ public final class TrackedPostgresConnection extends PostgresConnection {
         }
         boolean reconnecting = counted && !isConnected();
         Connection connection = super.connection(executeOnConnect);
+        physical = connection;
         if (reconnecting) {
             ledger.recordClosed();
             ledger.recordOpened(role);
@@ -88,6 +97,28 @@ public final class TrackedPostgresConnection extends PostgresConnection {
         return connection;
     }
 
+    /**
+     * Asks the server to cancel the statement this session runs now, if any: another thread's
+     * (a chunk query, a slot creation waiting for running transactions) that would otherwise go on
+     * on the server after its owner has closed the connection, since a backend notices a closed
+     * client only when it next reads or writes. Safe to call from any thread, also while that
+     * statement runs; an idle session ignores it.
+     */
+    public void cancelRunningStatement() {
+        Connection physical = this.physical;
+        if (physical == null) {
+            return;
+        }
+        try {
+            if (!physical.isClosed()) {
+                physical.unwrap(PGConnection.class).cancelQuery();
+            }
+        } catch (SQLException e) {
+            LOG.debug("Cancelling the statement of {} failed: {}", role, e.getMessage());
+        }
+    }
+
+    /** Cancels a statement still running on the session (see above), then closes it; idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -95,6 +126,7 @@ public final class TrackedPostgresConnection extends PostgresConnection {
         }
         closed = true;
         try {
+            cancelRunningStatement();
             super.close();
         } finally {
             if (counted) {

@@ -1,5 +1,8 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.api.connector.source.ReaderOutput;
+import org.apache.flink.api.connector.source.SourceEvent;
+import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitSerializer;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitState;
 import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceReaderContext;
@@ -7,6 +10,7 @@ import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceSplit
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.cdc.connectors.postgres.source.reader.PostgresSourceReader;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.connector.base.source.reader.RecordEmitter;
 import org.apache.flink.connector.base.source.reader.synchronization.FutureCompletingBlockingQueue;
 
@@ -14,19 +18,33 @@ import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 import io.pgcdc.connector.fetch.ReaderConnections;
 import io.pgcdc.connector.resource.Closeables;
 
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * postgres-cdc's reader, plus ownership of what the reader holds on the database: closing it —
- * normally, on cancellation or on failover — closes its {@link ReaderConnections} after the
- * fetchers have stopped, even if stopping them failed.
+ * postgres-cdc's reader, plus ownership of what the reader holds on the database and of the work
+ * it started. Closing it (normally, on cancellation or on failover) runs in three phases, each
+ * even if the one before failed:
+ * <ol>
+ *   <li>interrupt: the statement running on the reader's connection is cancelled and a fetch
+ *       waiting for a split's end is interrupted, so nothing waits on the server or on a split
+ *       that will not end;
+ *   <li>stop: Flink stops the fetchers, which close their splits; each split's producer stops
+ *       and leaves before the split's connections close;
+ *   <li>release: the {@link ReaderConnections} close (backfill slot, the connection).
+ * </ol>
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
 public class PgcdcSourceReader extends PostgresSourceReader {
 
     private final ReaderConnections connections;
+    private final InterruptibleSplitReader.Registry splitReaders;
     private final PostgresSourceConfig config;
+    // the snapshot startup mode's slot drop; task thread
+    private boolean boundedStreamFinished;
+    private boolean checkpointed;
+    private Long firstCheckpointAfterStream;
 
     PgcdcSourceReader(
             FutureCompletingBlockingQueue elementQueue,
@@ -37,18 +55,23 @@ public class PgcdcSourceReader extends PostgresSourceReader {
             PostgresSourceConfig sourceConfig,
             SourceSplitSerializer splitSerializer,
             PgcdcPostgresDialect dialect,
-            ReaderConnections connections) {
+            ReaderConnections connections,
+            InterruptibleSplitReader.Registry splitReaders) {
         super(elementQueue, splitReaderSupplier, recordEmitter, config, readerContext, sourceConfig, splitSerializer, dialect);
         this.connections = connections;
+        this.splitReaders = splitReaders;
         this.config = sourceConfig;
     }
 
     /**
      * In the {@code snapshot} startup mode the stream split is bounded by the snapshot's high
-     * watermark; once it has finished nothing will read the job's slot again, so it is dropped when
-     * this reader closes. (postgres-cdc asks for that only if the split's offset reached its end,
-     * which it does not when no change arrived in the meantime, and then drops it while the stream
-     * may still hold it: the slot stayed behind.)
+     * watermark; once this reader finished it, the job's slot goes, but only when nothing can read
+     * the split again: after a checkpoint taken since then completed (a failover restores from a
+     * checkpoint: one taken before would read the split again, from the slot), or, where no
+     * checkpoint is ever taken, when the reader closes at the end of its input. The drop itself
+     * happens as the reader closes, after its stream has let go of the slot. (postgres-cdc dropped
+     * it at the split's end, on any close after it, a failover included: the restored job
+     * recreated the slot at the current position and skipped the changes in between.)
      */
     @Override
     protected void onSplitFinished(Map finishedSplitIds) {
@@ -58,13 +81,57 @@ public class PgcdcSourceReader extends PostgresSourceReader {
         }
         for (Object state : finishedSplitIds.values()) {
             if (((SourceSplitState) state).isStreamSplitState()) {
-                connections.dropSlotOnClose(config.getDbzProperties().getProperty("slot.name"));
+                boundedStreamFinished = true;
             }
         }
     }
 
     @Override
+    public List<SourceSplitBase> snapshotState(long checkpointId) {
+        checkpointed = true;
+        if (boundedStreamFinished && firstCheckpointAfterStream == null) {
+            firstCheckpointAfterStream = checkpointId;
+        }
+        return super.snapshotState(checkpointId);
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        if (firstCheckpointAfterStream != null && checkpointId >= firstCheckpointAfterStream) {
+            dropSlotOnClose();
+        }
+    }
+
+    @Override
+    public InputStatus pollNext(ReaderOutput output) throws Exception {
+        InputStatus status = super.pollNext(output);
+        if (status == InputStatus.END_OF_INPUT && boundedStreamFinished && !checkpointed) {
+            dropSlotOnClose();
+        }
+        return status;
+    }
+
+    private void dropSlotOnClose() {
+        connections.dropSlotOnClose(config.getDbzProperties().getProperty("slot.name"));
+    }
+
+    @Override
+    public void handleSourceEvents(SourceEvent event) {
+        if (event instanceof BackfillEndedEvent) {
+            connections.releaseBackfillSlot();
+            return;
+        }
+        super.handleSourceEvents(event);
+    }
+
+    @Override
     public void close() throws Exception {
-        Closeables.closeInOrder(super::close, connections);
+        Closeables.closeInOrder(this::interrupt, super::close, connections);
+    }
+
+    private void interrupt() {
+        splitReaders.interruptFetches(); // first: what the cancels below cause is the close's doing
+        connections.beginClose();
     }
 }

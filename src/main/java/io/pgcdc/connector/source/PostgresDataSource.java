@@ -5,11 +5,9 @@ import org.apache.flink.cdc.common.source.EventSourceProvider;
 import org.apache.flink.cdc.common.source.FlinkSourceProvider;
 import org.apache.flink.cdc.common.source.MetadataAccessor;
 import org.apache.flink.cdc.common.source.SupportedMetadataColumn;
-import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
 
 import io.pgcdc.connector.factory.PostgresSourceSettings;
-import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -47,11 +45,9 @@ public class PostgresDataSource implements DataSource {
         return FlinkSourceProvider.of(createSource());
     }
 
-    /** A new incremental source; each call builds its own dialect. */
+    /** A new Flink source of this pipeline source. */
     public PostgresPipelineSource createSource() {
-        PostgresSourceConfig config = configFactory.create(0);
-        return new PostgresPipelineSource(
-                configFactory, createDeserializer(), new PgcdcPostgresDialect(config, settings.publication()));
+        return new PostgresPipelineSource(configFactory, createDeserializer(), settings.publication());
     }
 
     public PostgresEventDeserializer createDeserializer() {

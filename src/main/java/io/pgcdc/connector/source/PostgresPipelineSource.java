@@ -1,180 +1,152 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.VisibleForTesting;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.Boundedness;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceReaderContext;
+import org.apache.flink.api.connector.source.SplitEnumerator;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
+import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.cdc.common.event.Event;
-import org.apache.flink.cdc.connectors.base.config.SourceConfig;
-import org.apache.flink.cdc.connectors.base.source.assigner.HybridSplitAssigner;
-import org.apache.flink.cdc.connectors.base.source.assigner.SplitAssigner;
-import org.apache.flink.cdc.connectors.base.source.assigner.StreamSplitAssigner;
-import org.apache.flink.cdc.connectors.base.source.assigner.state.HybridPendingSplitsState;
 import org.apache.flink.cdc.connectors.base.source.assigner.state.PendingSplitsState;
-import org.apache.flink.cdc.connectors.base.source.assigner.state.StreamPendingSplitsState;
+import org.apache.flink.cdc.connectors.base.source.assigner.state.PendingSplitsStateSerializer;
+import org.apache.flink.cdc.connectors.base.source.meta.offset.OffsetFactory;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
-import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitState;
-import org.apache.flink.cdc.connectors.base.source.meta.split.SourceRecords;
+import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitSerializer;
 import org.apache.flink.cdc.connectors.base.source.metrics.SourceReaderMetrics;
 import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceReaderContext;
-import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceSplitReader;
-import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
-import org.apache.flink.cdc.connectors.postgres.source.PostgresSourceBuilder.PostgresIncrementalSource;
+import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHooks;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
-import org.apache.flink.cdc.connectors.postgres.source.enumerator.PostgresSourceEnumerator;
 import org.apache.flink.cdc.connectors.postgres.source.offset.PostgresOffsetFactory;
-import org.apache.flink.cdc.connectors.postgres.source.reader.PostgresSourceReader;
-import org.apache.flink.connector.base.source.reader.RecordEmitter;
 import org.apache.flink.connector.base.source.reader.synchronization.FutureCompletingBlockingQueue;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.util.FlinkRuntimeException;
-
-import io.debezium.relational.TableId;
 
 import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
+import io.pgcdc.connector.fetch.Publication;
 import io.pgcdc.connector.fetch.ReaderConnections;
 import io.pgcdc.connector.resource.ConnectionLedger;
-
-import java.util.List;
+import io.pgcdc.connector.source.enumerator.PgcdcSourceEnumerator;
 
 /**
- * postgres-cdc's incremental source with our dialect, our enumerator ({@link PgcdcSourceEnumerator}),
- * our reader and our record emitter (which announces each table with a {@code CreateTableEvent}
- * before its first row). Each reader gets its
- * own dialect bound to the {@link ReaderConnections} it owns; the source's own dialect serves the
- * enumerator only.
+ * The Flink source of the {@code postgres} pipeline source: our enumerator
+ * ({@link PgcdcSourceEnumerator}, which owns its connections) and our reader
+ * ({@link PgcdcSourceReader}, which owns its {@link ReaderConnections}) around postgres-cdc's
+ * incremental snapshot, with our record emitter (a {@code CreateTableEvent} before a table's first
+ * row). Its splits and enumerator checkpoints have postgres-cdc's format.
  */
-public class PostgresPipelineSource extends PostgresIncrementalSource<Event> {
+public class PostgresPipelineSource
+        implements Source<Event, SourceSplitBase, PendingSplitsState>, ResultTypeQueryable<Event> {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Reader metrics: connections currently open, and opened since the reader started. */
     public static final String OPEN_CONNECTIONS_METRIC = "pgcdcOpenConnections";
     public static final String OPENED_CONNECTIONS_METRIC = "pgcdcConnectionsOpened";
 
+    private final PostgresSourceConfigFactory configFactory;
     private final PostgresEventDeserializer deserializer;
+    private final Publication publication;
+    private final PostgresOffsetFactory offsetFactory = new PostgresOffsetFactory();
+    private SnapshotPhaseHooks snapshotHooks = SnapshotPhaseHooks.empty();
 
     public PostgresPipelineSource(
-            PostgresSourceConfigFactory configFactory,
-            PostgresEventDeserializer deserializer,
-            PostgresDialect dialect) {
-        super(configFactory, deserializer, new PostgresOffsetFactory(), dialect);
+            PostgresSourceConfigFactory configFactory, PostgresEventDeserializer deserializer, Publication publication) {
+        this.configFactory = configFactory;
         this.deserializer = deserializer;
+        this.publication = publication;
     }
 
     @Override
-    protected RecordEmitter<SourceRecords, Event, SourceSplitState> createRecordEmitter(
-            SourceConfig sourceConfig, SourceReaderMetrics sourceReaderMetrics) {
-        return new PostgresPipelineRecordEmitter(deserializer, sourceReaderMetrics, offsetFactory);
+    public Boundedness getBoundedness() {
+        return configFactory.create(0).getStartupOptions().isSnapshotOnly()
+                ? Boundedness.BOUNDED
+                : Boundedness.CONTINUOUS_UNBOUNDED;
     }
 
     @Override
-    public SimpleVersionedSerializer<PendingSplitsState> getEnumeratorCheckpointSerializer() {
-        return new RetryingEnumeratorStateSerializer(super.getEnumeratorCheckpointSerializer());
+    public SplitEnumerator<SourceSplitBase, PendingSplitsState> createEnumerator(
+            SplitEnumeratorContext<SourceSplitBase> context) {
+        return PgcdcSourceEnumerator.create(context, configFactory.create(0), publication, getBoundedness());
     }
 
     @Override
-    public PostgresSourceEnumerator createEnumerator(SplitEnumeratorContext<SourceSplitBase> context) {
-        try {
-            prepareDatabase();
-            PostgresSourceConfig config = (PostgresSourceConfig) configFactory.create(0);
-            return enumerator(context, config, freshAssigner(context, config));
-        } catch (RuntimeException e) {
-            closeDialectAfterFailure(e); // no enumerator will own (and close) the dialect's connection
-            throw e;
-        }
-    }
-
-    @Override
-    public PostgresSourceEnumerator restoreEnumerator(
+    public SplitEnumerator<SourceSplitBase, PendingSplitsState> restoreEnumerator(
             SplitEnumeratorContext<SourceSplitBase> context, PendingSplitsState checkpoint) {
-        try {
-            prepareDatabase();
-            PostgresSourceConfig config = (PostgresSourceConfig) configFactory.create(0);
-            return enumerator(context, config, restoredAssigner(context, config, checkpoint));
-        } catch (RuntimeException e) {
-            closeDialectAfterFailure(e);
-            throw e;
-        }
-    }
-
-    /** The snapshot-then-stream assigner, or the stream-only one for the stream-only startup modes. */
-    private SplitAssigner freshAssigner(SplitEnumeratorContext<SourceSplitBase> context, PostgresSourceConfig config) {
-        if (config.getStartupOptions().isStreamOnly()) {
-            return new StreamSplitAssigner(config, dataSourceDialect, offsetFactory, context);
-        }
-        List<TableId> tables;
-        try {
-            tables = dataSourceDialect.discoverDataCollections(config);
-        } catch (RuntimeException e) {
-            throw new FlinkRuntimeException("Failed to discover the captured tables: " + e.getMessage(), e);
-        }
-        return new HybridSplitAssigner<>(config, context.currentParallelism(), tables,
-                dataSourceDialect.isDataCollectionIdCaseSensitive(config), dataSourceDialect, offsetFactory, context);
-    }
-
-    private SplitAssigner restoredAssigner(
-            SplitEnumeratorContext<SourceSplitBase> context, PostgresSourceConfig config, PendingSplitsState checkpoint) {
-        if (checkpoint instanceof HybridPendingSplitsState) {
-            return new HybridSplitAssigner<>(config, context.currentParallelism(),
-                    (HybridPendingSplitsState) checkpoint, dataSourceDialect, offsetFactory, context);
-        }
-        if (checkpoint instanceof StreamPendingSplitsState) {
-            return new StreamSplitAssigner(
-                    config, (StreamPendingSplitsState) checkpoint, dataSourceDialect, offsetFactory, context);
-        }
-        throw new UnsupportedOperationException("Unsupported restored enumerator state: " + checkpoint);
-    }
-
-    private PostgresSourceEnumerator enumerator(
-            SplitEnumeratorContext<SourceSplitBase> context, PostgresSourceConfig config, SplitAssigner assigner) {
-        return new PgcdcSourceEnumerator(context, config, assigner, (PostgresDialect) dataSourceDialect, getBoundedness());
-    }
-
-    private void closeDialectAfterFailure(RuntimeException failure) {
-        try {
-            dataSourceDialect.close();
-        } catch (Exception e) {
-            failure.addSuppressed(e);
-        }
-    }
-
-    /** Before the enumerator creates the slot: stale backfill slots go, the publication is ready. */
-    private void prepareDatabase() {
-        if (dataSourceDialect instanceof PgcdcPostgresDialect) {
-            ((PgcdcPostgresDialect) dataSourceDialect).dropStaleBackfillSlots();
-            ((PgcdcPostgresDialect) dataSourceDialect).preparePublication();
-        }
+        return PgcdcSourceEnumerator.restore(
+                context, configFactory.create(0), publication, getBoundedness(), checkpoint);
     }
 
     @Override
     @SuppressWarnings({"rawtypes", "unchecked"})
-    public PostgresSourceReader createReader(SourceReaderContext readerContext) throws Exception {
-        if (!(dataSourceDialect instanceof PgcdcPostgresDialect)) {
-            return super.createReader(readerContext); // the stock dialect, kept for comparisons
-        }
+    public PgcdcSourceReader createReader(SourceReaderContext readerContext) {
         int subtask = readerContext.getIndexOfSubtask();
-        PostgresSourceConfig config = (PostgresSourceConfig) configFactory.create(subtask);
+        PostgresSourceConfig config = configFactory.create(subtask);
         ReaderConnections connections = new ReaderConnections(config);
         registerMetrics(readerContext.metricGroup(), connections.ledger());
         PgcdcPostgresDialect dialect = PgcdcPostgresDialect.forReader(config, connections);
         IncrementalSourceReaderContext context = new IncrementalSourceReaderContext(readerContext);
+        InterruptibleSplitReader.Registry splitReaders = new InterruptibleSplitReader.Registry();
         return new PgcdcSourceReader(
                 new FutureCompletingBlockingQueue<>(),
-                () -> new IncrementalSourceSplitReader(subtask, dialect, config, context, snapshotHooks),
-                createRecordEmitter(config, new SourceReaderMetrics(readerContext.metricGroup())),
+                () -> splitReaders.create(subtask, dialect, config, context, snapshotHooks),
+                new PostgresPipelineRecordEmitter(
+                        deserializer, new SourceReaderMetrics(readerContext.metricGroup()), offsetFactory),
                 readerContext.getConfiguration(),
                 context,
                 config,
-                sourceSplitSerializer,
+                splitSerializer(),
                 dialect,
-                connections);
+                connections,
+                splitReaders);
+    }
+
+    /** Actions run at points of each snapshot split's read (tests change rows between watermarks). */
+    @VisibleForTesting
+    public void setSnapshotHooks(SnapshotPhaseHooks snapshotHooks) {
+        this.snapshotHooks = snapshotHooks;
+    }
+
+    @Override
+    public SimpleVersionedSerializer<SourceSplitBase> getSplitSerializer() {
+        return splitSerializer();
+    }
+
+    @Override
+    public SimpleVersionedSerializer<PendingSplitsState> getEnumeratorCheckpointSerializer() {
+        return new PendingSplitsStateSerializer(splitSerializer());
+    }
+
+    @Override
+    public TypeInformation<Event> getProducedType() {
+        return deserializer.getProducedType();
+    }
+
+    private SourceSplitSerializer splitSerializer() {
+        return new PostgresSplitSerializer(offsetFactory);
     }
 
     private static void registerMetrics(MetricGroup group, ConnectionLedger ledger) {
         group.gauge(OPEN_CONNECTIONS_METRIC, ledger::open);
         group.counter(OPENED_CONNECTIONS_METRIC, new LedgerCounter(ledger));
+    }
+
+    /** postgres-cdc's split serializer, with its offsets. */
+    private static final class PostgresSplitSerializer extends SourceSplitSerializer {
+        private static final long serialVersionUID = 1L;
+        private final OffsetFactory offsetFactory;
+
+        PostgresSplitSerializer(OffsetFactory offsetFactory) {
+            this.offsetFactory = offsetFactory;
+        }
+
+        @Override
+        public OffsetFactory getOffsetFactory() {
+            return offsetFactory;
+        }
     }
 
     /** A read-only view of the ledger's count of opened connections as a Flink counter. */

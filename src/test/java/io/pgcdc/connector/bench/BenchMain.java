@@ -3,7 +3,6 @@ package io.pgcdc.connector.bench;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.cdc.common.event.Event;
-import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -11,6 +10,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import io.pgcdc.connector.source.PostgresDataSource;
 import io.pgcdc.connector.source.PostgresPipelineSource;
+import io.pgcdc.connector.testbed.StockSource;
 import io.pgcdc.connector.testbed.ConnectionSampler;
 import io.pgcdc.connector.testbed.PostgresServer;
 import io.pgcdc.connector.testbed.SourceConfigs;
@@ -238,10 +238,7 @@ public final class BenchMain {
         if (variant.equals("A")) {
             return dataSource.createSource();
         }
-        return new PostgresPipelineSource(
-                dataSource.configFactory(),
-                dataSource.createDeserializer(),
-                new PostgresDialect(dataSource.configFactory().create(0)));
+        return StockSource.of(dataSource);
     }
 
     /** Updates at a fixed rate, one transaction per 10 ms tick; commit-to-event latency. */

@@ -4,11 +4,14 @@ import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 import org.apache.flink.cdc.connectors.base.source.reader.external.JdbcSourceFetchTaskContext;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+import org.apache.flink.cdc.connectors.postgres.source.utils.CustomPostgresSchema;
+import org.apache.flink.cdc.connectors.postgres.source.utils.TableDiscoveryUtils;
 import org.apache.flink.table.api.DataTypes;
 import org.apache.flink.table.types.logical.RowType;
 
 import io.debezium.relational.TableId;
 import io.debezium.relational.history.TableChanges.TableChange;
+import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.source.PostgresDataSource;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
@@ -16,7 +19,9 @@ import io.pgcdc.connector.testbed.TestDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -76,13 +81,13 @@ class PgcdcFetchTaskContextTest {
                 + " AND pid <> pg_backend_pid()");
     }
 
-    /** Discovers the schemas as the enumerator does; closing its dialect closes its connection. */
-    private static Map<TableId, TableChange> discover(PostgresSourceConfig config) {
-        PgcdcPostgresDialect enumeratorDialect = new PgcdcPostgresDialect(config, null);
-        try {
-            return enumeratorDialect.discoverDataCollectionSchemas(config);
-        } finally {
-            enumeratorDialect.close();
+    /** Discovers the captured tables' schemas as the enumerator does, over a connection of its own. */
+    private static Map<TableId, TableChange> discover(PostgresSourceConfig config) throws SQLException {
+        try (TrackedPostgresConnection jdbc = TrackedPostgresConnection.open(
+                config.getDbzConnectorConfig(), "test-discovery", new ConnectionLedger("test"))) {
+            List<TableId> tables = TableDiscoveryUtils.listTables(
+                    config.getDatabaseList().get(0), jdbc, config.getTableFilters(), false);
+            return new CustomPostgresSchema(jdbc, config).getTableSchema(tables);
         }
     }
 

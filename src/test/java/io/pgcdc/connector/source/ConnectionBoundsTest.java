@@ -1,11 +1,11 @@
 package io.pgcdc.connector.source;
 
-import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 
 import io.pgcdc.connector.testbed.ConnectionSampler;
 import io.pgcdc.connector.testbed.LedgerMetrics;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
+import io.pgcdc.connector.testbed.StockSource;
 import io.pgcdc.connector.testbed.TestDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -70,11 +70,7 @@ class ConnectionBoundsTest {
     void stockDialectForComparison(TestDatabase db) throws Exception {
         SnapshotTable table = SnapshotTable.create(db, 500);
         PostgresDataSource source = table.source(false);
-        PostgresPipelineSource stock =
-                new PostgresPipelineSource(
-                        source.configFactory(),
-                        source.createDeserializer(),
-                        new PostgresDialect(source.configFactory().create(0)));
+        StockSource stock = StockSource.of(source);
         try (ConnectionSampler sampler = new ConnectionSampler(db);
                 PipelineJob job = PipelineJob.start(stock, 2)) {
             table.awaitSnapshot(job);

@@ -3,7 +3,6 @@ package io.pgcdc.connector.source;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.util.Collector;
 
-import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
@@ -54,10 +53,7 @@ final class InjectingDeserializer extends PostgresEventDeserializer {
     }
 
     private static PostgresPipelineSource sourceWith(PostgresDataSource source, PostgresEventDeserializer deserializer) {
-        return new PostgresPipelineSource(
-                source.configFactory(),
-                deserializer,
-                new PgcdcPostgresDialect(source.configFactory().create(0), source.settings().publication()));
+        return new PostgresPipelineSource(source.configFactory(), deserializer, source.settings().publication());
     }
 
     @Override

@@ -7,7 +7,8 @@ import io.pgcdc.connector.testbed.TableWriter;
 import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.TestDatabases;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -23,15 +24,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Tag("core")
 class ServerRestartTest {
 
-    @Test
-    void theServerIsRestartedWhileStreaming(@TempDir Path dataDirectory) throws Exception {
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    void theServerIsRestartedWhileStreaming(int parallelism, boolean backfill, @TempDir Path dataDirectory)
+            throws Exception {
         PostgresServer server = PostgresServer.startRestartable(dataDirectory);
         try {
             TestDatabase db = TestDatabases.create(server);
             StreamFaultsTest.createKv(db);
             try (PipelineJob job =
                     PipelineJob.start(
-                            StreamFaultsTest.source(db).createSource(), 1,
+                            StreamFaultsTest.source(db, backfill).createSource(), parallelism,
                             PipelineJob.withRestarts(30, Duration.ofSeconds(1)))) {
                 StreamFaultsTest.awaitStreaming(job, db);
                 try (TableWriter writer = TableWriter.start(db, 1_000)) {

@@ -11,7 +11,7 @@ import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.Map;
@@ -36,7 +36,7 @@ class SlotConfirmationTest {
     private static final int SNAPSHOT_ROWS = 3_000;
 
     @ParameterizedTest(name = "parallelism {0}, backfill {1}")
-    @CsvSource({"1, false", "2, true"})
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aFailoverRightAfterTheSlotFirstMovesLosesNothing(int parallelism, boolean backfill, TestDatabase db)
             throws Exception {
         TableWriter.createTable(db, SNAPSHOT_ROWS);

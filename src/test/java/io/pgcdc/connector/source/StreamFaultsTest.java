@@ -10,9 +10,10 @@ import io.pgcdc.connector.testbed.TableWriter;
 import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,10 +36,11 @@ class StreamFaultsTest {
     static final int SNAPSHOT_ROWS = 300;
     static final String SELECT = "SELECT id, v, note FROM kv";
 
-    @Test
-    void theWalsenderOfOurSlotIsTerminated(TestDatabase db) throws Exception {
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    void theWalsenderOfOurSlotIsTerminated(int parallelism, boolean backfill, TestDatabase db) throws Exception {
         createKv(db);
-        try (PipelineJob job = PipelineJob.start(source(db).createSource(), 1, restarts())) {
+        try (PipelineJob job = PipelineJob.start(source(db, backfill).createSource(), parallelism, restarts())) {
             awaitStreaming(job, db);
             Integer walsender;
             try (TableWriter writer = TableWriter.start(db, 1_000)) {
@@ -56,15 +58,16 @@ class StreamFaultsTest {
         }
     }
 
-    @Test
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aLongTransactionCommitsWhileCheckpointsRunAndTheStreamFailsHalfWayThroughIt(
-            TestDatabase db, @TempDir Path markers) throws Exception {
+            int parallelism, boolean backfill, TestDatabase db, @TempDir Path markers) throws Exception {
         createKv(db);
         Path paused = markers.resolve("paused");
         Path release = markers.resolve("release");
         // the task thread holds at the transaction's 20,000th row: Debezium stops reading mid-transaction
-        PostgresPipelineSource source = InjectingDeserializer.pausingOnce(source(db), 120_000, paused, release);
-        try (PipelineJob job = PipelineJob.start(source, 1, restarts())) {
+        PostgresPipelineSource source = InjectingDeserializer.pausingOnce(source(db, backfill), 120_000, paused, release);
+        try (PipelineJob job = PipelineJob.start(source, parallelism, restarts())) {
             awaitStreaming(job, db);
             // one transaction of 50,000 rows; checkpoints complete every second while it streams
             db.execute("INSERT INTO kv SELECT i, i, 'big' FROM generate_series(100001, 150000) i");
@@ -79,14 +82,15 @@ class StreamFaultsTest {
         }
     }
 
-    @Test
-    void stoppedWithASavepointAndResumed30sLaterWithWritesInBetween(TestDatabase db, @TempDir Path savepoints)
-            throws Exception {
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    void stoppedWithASavepointAndResumed30sLaterWithWritesInBetween(
+            int parallelism, boolean backfill, TestDatabase db, @TempDir Path savepoints) throws Exception {
         createKv(db);
-        PostgresDataSource source = source(db);
+        PostgresDataSource source = source(db, backfill);
         String savepoint;
         List<String> firstRun;
-        try (PipelineJob job = PipelineJob.start(source.createSource(), 1, restarts())) {
+        try (PipelineJob job = PipelineJob.start(source.createSource(), parallelism, restarts())) {
             awaitStreaming(job, db);
             try (TableWriter writer = TableWriter.start(db, 1_000)) {
                 writer.awaitMoreSteps(100, TIMEOUT);
@@ -100,7 +104,7 @@ class StreamFaultsTest {
                 .as("sessions while stopped: %s", db.connectorSessions()).isTrue();
         Configuration resume = restarts();
         resume.addAll(PipelineJob.restoringFrom(savepoint));
-        try (PipelineJob job = PipelineJob.start(source.createSource(), 1, resume)) {
+        try (PipelineJob job = PipelineJob.start(source.createSource(), parallelism, resume)) {
             db.execute("INSERT INTO kv VALUES (900000, 1, 'after resume')");
             Map<String, String> expected = UpsertView.inDatabase(db, SELECT);
             job.await("the sink to match the table across both runs", TIMEOUT,
@@ -110,12 +114,14 @@ class StreamFaultsTest {
         }
     }
 
-    @Test
-    void aTaskFailsMidStream(TestDatabase db, @TempDir Path markers) throws Exception {
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    void aTaskFailsMidStream(int parallelism, boolean backfill, TestDatabase db, @TempDir Path markers)
+            throws Exception {
         createKv(db);
         Path marker = markers.resolve("failed-once");
-        PostgresPipelineSource failingOnce = InjectingDeserializer.failingOnce(source(db), 1_150, marker);
-        try (PipelineJob job = PipelineJob.start(failingOnce, 1, restarts())) {
+        PostgresPipelineSource failingOnce = InjectingDeserializer.failingOnce(source(db, backfill), 1_150, marker);
+        try (PipelineJob job = PipelineJob.start(failingOnce, parallelism, restarts())) {
             awaitStreaming(job, db);
             try (TableWriter writer = TableWriter.start(db, 1_000)) {
                 assertThat(TestDatabase.await(TIMEOUT, () -> Files.exists(marker))).as("the task failed").isTrue();
@@ -131,8 +137,13 @@ class StreamFaultsTest {
     }
 
     static PostgresDataSource source(TestDatabase db) {
+        return source(db, false);
+    }
+
+    static PostgresDataSource source(TestDatabase db, boolean backfill) {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "100");
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
         return (PostgresDataSource) SourceConfigs.create(options);
     }
 

@@ -60,6 +60,23 @@ class WalHygieneTest {
         }
     }
 
+    /**
+     * With backfill, each reader reads its splits' changes from a slot of its own while the
+     * snapshot runs. Once the snapshot is done nothing needs them: they go, while the job streams
+     * on, instead of retaining every WAL segment written since, for as long as the job runs.
+     */
+    @Test
+    void backfillSlotsGoWhenTheSnapshotIsDone(TestDatabase db) throws Exception {
+        StreamFaultsTest.createKv(db);
+        try (PipelineJob job = PipelineJob.start(StreamFaultsTest.source(db, true).createSource(), 2)) {
+            StreamFaultsTest.awaitStreaming(job, db);
+            assertThat(TestDatabase.await(NothingLeft.DEADLINE, () -> db.slots().size() == 1))
+                    .as("slots 10 s after the stream started: %s", db.slots()).isTrue();
+            assertThat(db.slots()).containsExactly(db.slotName());
+            NothingLeft.afterClosing(job, db);
+        }
+    }
+
     private static String slot(TestDatabase db, String column) {
         return db.query("SELECT " + column + " FROM pg_replication_slots WHERE slot_name = '" + db.slotName() + "'")
                 .get(0).get(0);

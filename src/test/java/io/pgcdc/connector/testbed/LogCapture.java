@@ -5,6 +5,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.WriterAppender;
 import org.apache.logging.log4j.core.config.Configuration;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.layout.PatternLayout;
 
@@ -24,8 +25,14 @@ public final class LogCapture implements AutoCloseable {
     private final LoggerContext context;
     private final WriterAppender appender;
     private final Map<String, Level> levels = new HashMap<>();
+    private String lowered;
+    private Level loweredFrom;
 
     private LogCapture(Level threshold) {
+        this(threshold, threshold.isLessSpecificThan(Level.DEBUG));
+    }
+
+    private LogCapture(Level threshold, boolean everyLoggerToDebug) {
         context = (LoggerContext) LogManager.getContext(false);
         Configuration config = context.getConfiguration();
         PatternLayout layout =
@@ -34,7 +41,7 @@ public final class LogCapture implements AutoCloseable {
         appender.start();
         config.addAppender(appender);
         config.getRootLogger().addAppender(appender, threshold, null);
-        if (threshold.isLessSpecificThan(Level.DEBUG)) {
+        if (everyLoggerToDebug) {
             for (LoggerConfig logger : config.getLoggers().values()) {
                 levels.put(logger.getName(), logger.getLevel());
                 logger.setLevel(Level.DEBUG);
@@ -53,6 +60,19 @@ public final class LogCapture implements AutoCloseable {
         return new LogCapture(level);
     }
 
+    /**
+     * What is logged at the level or above, with the named logger (e.g. a Flink class logging at
+     * INFO, which the test configuration keeps at WARN) lowered to the level while open.
+     */
+    public static LogCapture logger(String name, Level level) {
+        Level before = LogManager.getLogger(name).getLevel();
+        Configurator.setLevel(name, level);
+        LogCapture capture = new LogCapture(level, false);
+        capture.lowered = name;
+        capture.loweredFrom = before;
+        return capture;
+    }
+
     public synchronized String text() {
         return text.toString();
     }
@@ -68,6 +88,9 @@ public final class LogCapture implements AutoCloseable {
             }
         }
         context.updateLoggers();
+        if (lowered != null) {
+            Configurator.setLevel(lowered, loweredFrom);
+        }
         appender.stop();
     }
 }

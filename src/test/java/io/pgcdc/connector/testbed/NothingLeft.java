@@ -16,6 +16,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 public final class NothingLeft {
 
     public static final Duration DEADLINE = Duration.ofSeconds(10);
+    /** A cancel waits for every close of ours; none may hang it for long. */
+    public static final Duration CANCEL_BOUND = Duration.ofSeconds(10);
+    /** How long the job's threads may take to end after the job ended. */
+    private static final Duration THREADS_END = Duration.ofSeconds(5);
 
     private NothingLeft() {}
 
@@ -27,7 +31,10 @@ public final class NothingLeft {
     public static void afterClosing(PipelineJob job, TestDatabase db) throws Exception {
         long closedAt = System.nanoTime();
         try (LogCapture errors = LogCapture.atLeast(Level.ERROR)) {
-            job.close();
+            Duration cancel = job.cancel();
+            assertThat(cancel).as("time the cancel took").isLessThan(CANCEL_BOUND);
+            TestDatabase.await(THREADS_END, () -> job.threadsLeft().isEmpty());
+            assertThat(job.threadsLeft()).as("threads of the job %s after it ended", THREADS_END).isEmpty();
             assertThat(errors.text()).as("errors logged while the job was cancelled").isEmpty();
         }
         Duration left = DEADLINE.minusNanos(System.nanoTime() - closedAt);

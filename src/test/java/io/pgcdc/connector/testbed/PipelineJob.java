@@ -16,6 +16,7 @@ import org.apache.flink.util.CloseableIterator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -32,10 +33,13 @@ public final class PipelineJob implements AutoCloseable {
     private final EventLog log = new EventLog();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Thread drainer;
+    /** The threads alive before the job started (see {@link ThreadsLeft}). */
+    private final Set<Thread> threadsBefore;
 
-    private PipelineJob(JobClient client, CloseableIterator<Event> events) {
+    private PipelineJob(JobClient client, CloseableIterator<Event> events, Set<Thread> threadsBefore) {
         this.client = client;
         this.events = events;
+        this.threadsBefore = threadsBefore;
         this.drainer =
                 new Thread(
                         () -> {
@@ -71,6 +75,7 @@ public final class PipelineJob implements AutoCloseable {
      */
     public static PipelineJob start(
             Source<Event, ?, ?> source, int parallelism, Configuration settings, SinkGate gate) throws Exception {
+        Set<Thread> threadsBefore = ThreadsLeft.baseline();
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         conf.addAll(settings);
@@ -87,7 +92,7 @@ public final class PipelineJob implements AutoCloseable {
                 gate == null ? stream.map(event -> event, stream.getType()) : stream.map(gate.function(), stream.getType());
         CloseableIterator<Event> events = passed.uid("pass-through-" + UUID.randomUUID()).collectAsync();
         JobClient client = env.executeAsync("pgcdc-test");
-        return new PipelineJob(client, events);
+        return new PipelineJob(client, events, threadsBefore);
     }
 
     /** Settings that restart a failed task up to three times. */
@@ -160,6 +165,18 @@ public final class PipelineJob implements AutoCloseable {
     public void awaitFinished(Duration timeout) throws Exception {
         client.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         drainer.join(timeout.toMillis());
+    }
+
+    /** Threads of the job still alive (see {@link ThreadsLeft}). */
+    public List<String> threadsLeft() {
+        return ThreadsLeft.since(threadsBefore);
+    }
+
+    /** Cancels the job and waits until it has ended; returns how long that took. */
+    public Duration cancel() throws Exception {
+        long start = System.nanoTime();
+        close();
+        return Duration.ofNanos(System.nanoTime() - start);
     }
 
     @Override

@@ -2,6 +2,9 @@ package io.pgcdc.connector.testbed;
 
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 
 import java.time.Duration;
 import java.util.Map;
@@ -10,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * The fault harness's hand on a running job: a pass-through between the source and the collecting
@@ -20,7 +24,12 @@ import java.util.concurrent.locks.LockSupport;
  *       goes on reading, so its queues fill with changes read but not yet emitted, as under a slow
  *       sink; checkpoints still complete, between records;
  *   <li>fail the task on the next record, once ({@link #failOnNextRecord}): a failover at a moment
- *       the test chooses.
+ *       the test chooses;
+ *   <li>fail the task in the first checkpoint taken once a condition holds, once
+ *       ({@link #failAtCheckpointWhen}): a failover at a moment no record marks, e.g. after a split
+ *       finished, while the task waits for its final checkpoint;
+ *   <li>hold every record back ({@link #block()}): the sink takes nothing and every queue behind
+ *       it fills.
  * </ul>
  * The job runs on a MiniCluster in the test's JVM, so the function finds its gate by id in this
  * class's registry; {@link #close()} removes it.
@@ -31,7 +40,9 @@ public final class SinkGate implements AutoCloseable {
 
     private final String id = UUID.randomUUID().toString();
     private volatile long delayNanos;
+    private volatile boolean blocked;
     private final AtomicBoolean failNext = new AtomicBoolean();
+    private volatile BooleanSupplier failCheckpointWhen;
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong passed = new AtomicLong();
 
@@ -49,9 +60,30 @@ public final class SinkGate implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Every record waits at the gate until {@link #release()}: the sink stops taking records, the
+     * queues behind it fill and Debezium's threads block on them. A task cancelled meanwhile is
+     * interrupted at the gate and fails, as a blocked sink would.
+     */
+    public void block() {
+        blocked = true;
+    }
+
+    public void release() {
+        blocked = false;
+    }
+
     /** The next record to pass fails its task instead (once). */
     public void failOnNextRecord() {
         failNext.set(true);
+    }
+
+    /**
+     * The first checkpoint the gate takes part in once the condition holds fails its task instead
+     * (once). The condition is evaluated on the task's thread as the checkpoint is taken.
+     */
+    public void failAtCheckpointWhen(BooleanSupplier condition) {
+        failCheckpointWhen = condition;
     }
 
     /** How many times the gate failed a task. */
@@ -78,7 +110,28 @@ public final class SinkGate implements AutoCloseable {
         if (delay > 0) {
             LockSupport.parkNanos(delay); // the slow sink itself, not a wait for a condition
         }
+        while (blocked) {
+            LockSupport.parkNanos(1_000_000); // the blocked sink itself
+            if (Thread.interrupted()) {
+                throw new IllegalStateException("The blocked sink was interrupted (the task is cancelled)");
+            }
+        }
         passed.incrementAndGet();
+    }
+
+    private void checkpoint(long checkpointId) {
+        BooleanSupplier when = failCheckpointWhen;
+        if (when != null && when.getAsBoolean()) {
+            synchronized (this) {
+                if (failCheckpointWhen != when) {
+                    return; // another subtask's gate failed this checkpoint already
+                }
+                failCheckpointWhen = null;
+            }
+            failures.incrementAndGet();
+            throw new IllegalStateException(
+                    "The test's sink gate fails this task in checkpoint " + checkpointId + " (an injected failover)");
+        }
     }
 
     @Override
@@ -86,7 +139,7 @@ public final class SinkGate implements AutoCloseable {
         GATES.remove(id);
     }
 
-    private static final class GateFunction implements MapFunction<Event, Event> {
+    private static final class GateFunction implements MapFunction<Event, Event>, CheckpointedFunction {
         private static final long serialVersionUID = 1L;
         private final String id;
 
@@ -102,5 +155,16 @@ public final class SinkGate implements AutoCloseable {
             }
             return event;
         }
+
+        @Override
+        public void snapshotState(FunctionSnapshotContext context) {
+            SinkGate gate = GATES.get(id);
+            if (gate != null) {
+                gate.checkpoint(context.getCheckpointId());
+            }
+        }
+
+        @Override
+        public void initializeState(FunctionInitializationContext context) {}
     }
 }

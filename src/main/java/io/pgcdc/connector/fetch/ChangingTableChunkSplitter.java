@@ -6,27 +6,36 @@ import org.apache.flink.cdc.connectors.base.source.assigner.state.ChunkSplitterS
 import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 import org.apache.flink.cdc.connectors.postgres.source.PostgresChunkSplitter;
 
+import io.debezium.jdbc.JdbcConnection;
+import io.debezium.relational.Column;
 import io.debezium.relational.TableId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Objects;
 
 /**
- * postgres-cdc's chunk splitter, except that a captured table dropped while the enumerator splits
- * it ends its splitting instead of failing the enumerator, and with it the job, on every restart
- * again. The table's chunks planned so far read no rows (see {@link SnapshotSplitScan}).
+ * postgres-cdc's chunk splitter for tables that change while they are split; where it failed the
+ * enumerator, and with it the job on every restart again, the splitting ends:
+ * <ul>
+ *   <li>a captured table dropped: its chunks planned so far read no rows (see
+ *       {@link SnapshotSplitScan});
+ *   <li>rows at the table's end deleted (or a restored splitter position past the rows left):
+ *       no next chunk end exists, so the chunk from the previous end on is the last, unbounded one
+ *       (flink-cdc-base compared the missing end and failed with a NullPointerException).
+ * </ul>
  */
-final class DroppedTableTolerantChunkSplitter extends PostgresChunkSplitter {
+public final class ChangingTableChunkSplitter extends PostgresChunkSplitter {
 
-    private static final Logger LOG = LoggerFactory.getLogger(DroppedTableTolerantChunkSplitter.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ChangingTableChunkSplitter.class);
 
     /** The table whose splitting ended because it was dropped. */
     private volatile TableId dropped;
 
-    DroppedTableTolerantChunkSplitter(
+    public ChangingTableChunkSplitter(
             JdbcSourceConfig sourceConfig, JdbcDataSourceDialect dialect, ChunkSplitterState state) {
         super(sourceConfig, dialect, state);
     }
@@ -43,6 +52,20 @@ final class DroppedTableTolerantChunkSplitter extends PostgresChunkSplitter {
             dropped = tableId;
             return Collections.emptyList();
         }
+    }
+
+    /** A chunk end that no longer exists (no rows left after it) is past the table's maximum. */
+    @Override
+    protected boolean isChunkEndGeMax(JdbcConnection jdbc, Object chunkEnd, Object max, Column splitColumn)
+            throws SQLException {
+        return chunkEnd == null || max == null || super.isChunkEndGeMax(jdbc, chunkEnd, max, splitColumn);
+    }
+
+    /** ... and never within it; nor is any end of a table that was empty when it was analysed. */
+    @Override
+    protected boolean isChunkEndLeMax(JdbcConnection jdbc, Object chunkEnd, Object max, Column splitColumn)
+            throws SQLException {
+        return chunkEnd != null && max != null && super.isChunkEndLeMax(jdbc, chunkEnd, max, splitColumn);
     }
 
     @Override
