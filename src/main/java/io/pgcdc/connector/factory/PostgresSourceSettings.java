@@ -3,6 +3,7 @@ package io.pgcdc.connector.factory;
 import org.apache.flink.cdc.common.configuration.ConfigOption;
 import org.apache.flink.cdc.connectors.base.options.StartupOptions;
 
+import io.pgcdc.connector.config.SlotNames;
 import io.pgcdc.connector.source.ConnectionSettings;
 import io.pgcdc.connector.source.MetadataColumns;
 
@@ -55,8 +56,8 @@ public final class PostgresSourceSettings implements Serializable {
         STARTUP_MODES.put("snapshot", StartupOptions.snapshot());
     }
 
-    /** PostgreSQL's NAMEDATALEN - 1; backfill slots append "_<subtask>" so keep room for it. */
-    static final int MAX_SLOT_NAME_LENGTH = 63 - 4;
+    /** PostgreSQL's NAMEDATALEN - 1. */
+    static final int MAX_SLOT_NAME_LENGTH = 63;
 
     public final ConnectionSettings connection;
     public final List<TablePattern> tables;
@@ -161,7 +162,7 @@ public final class PostgresSourceSettings implements Serializable {
                             + "'; a replication slot name may contain only lower case letters, digits"
                             + " and underscores, at most "
                             + MAX_SLOT_NAME_LENGTH
-                            + " characters (room is kept for the backfill suffix)");
+                            + " characters");
         }
         this.decodingPluginName = options.string(DECODING_PLUGIN_NAME).trim().toLowerCase(Locale.ROOT);
         if (!DECODING_PLUGINS.contains(decodingPluginName)) {
@@ -329,6 +330,14 @@ public final class PostgresSourceSettings implements Serializable {
 
     public StartupOptions startupOptions() {
         return STARTUP_MODES.get(startupMode);
+    }
+
+    /**
+     * The slot the job streams from: the one {@code slot.name} names, except in the
+     * {@code snapshot} startup mode, which uses (and drops at its end) a slot of its own.
+     */
+    public String jobSlotName() {
+        return startupOptions().isSnapshotOnly() ? SlotNames.snapshotMode(slotName, database()) : slotName;
     }
 
     /** The {@code debezium.*} options with the prefix removed. */

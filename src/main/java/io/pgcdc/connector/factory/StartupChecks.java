@@ -162,7 +162,7 @@ public final class StartupChecks {
 
     private static void checkSlot(Connection jdbc, PostgresSourceSettings settings, List<String> problems)
             throws SQLException, InterruptedException {
-        String slot = settings.slotName;
+        String slot = settings.jobSlotName();
         long deadline = System.nanoTime() + SLOT_RELEASE_WAIT.toNanos();
         while (true) {
             try (PreparedStatement statement = jdbc.prepareStatement(

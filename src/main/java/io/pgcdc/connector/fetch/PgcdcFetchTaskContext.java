@@ -286,7 +286,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         if (split.isSnapshotSplit()) {
             // the backfill slot belongs to the reader, which drops it when it closes
             builder.with("table.include.list", split.asSnapshotSplit().getTableId().toString())
-                    .with(SLOT_NAME.name(), postgresConfig.getSlotNameForBackfillTask())
+                    .with(SLOT_NAME.name(), reader.backfillSlotName())
                     .with(DROP_SLOT_ON_STOP.name(), false)
                     .with(Heartbeat.HEARTBEAT_INTERVAL, 0);
         } else {

@@ -4,6 +4,7 @@ import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConf
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.pgcdc.connector.config.SlotNames;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.resource.ResourceScope;
 import io.pgcdc.connector.source.ConnectionSettings;
@@ -139,7 +140,7 @@ public final class ReaderConnections implements AutoCloseable {
                     PostgresConnectorConfig.LogicalDecoder.parse(dbz.getConfig().getString(PostgresConnectorConfig.PLUGIN_NAME))
                             .getPostgresPluginName();
             slot = new BackfillSlot(
-                    config.getSlotNameForBackfillTask(),
+                    backfillSlotName(),
                     plugin,
                     dbz.publicationName(),
                     () -> {
@@ -182,14 +183,14 @@ public final class ReaderConnections implements AutoCloseable {
                 scope.release(drop);
             } else {
                 withUsableConnection("backfill", jdbc -> {
-                    if (BackfillSlot.dropWhenReleased(jdbc, config.getSlotNameForBackfillTask())) {
-                        LOG.info("Dropped backfill slot '{}' left by an earlier attempt", config.getSlotNameForBackfillTask());
+                    if (BackfillSlot.dropWhenReleased(jdbc, backfillSlotName())) {
+                        LOG.info("Dropped backfill slot '{}' left by an earlier attempt", backfillSlotName());
                     }
                 });
             }
         } catch (Exception e) {
             LOG.warn("Could not drop the backfill slot '{}' after the snapshot: {}",
-                    config.getSlotNameForBackfillTask(), e.getMessage());
+                    backfillSlotName(), e.getMessage());
         }
     }
 
@@ -238,6 +239,12 @@ public final class ReaderConnections implements AutoCloseable {
     /** A short-lived labelled connection; the caller owns and closes it. */
     public TrackedPostgresConnection openConnection(String role) {
         return TrackedPostgresConnection.open(dbzConfig(), role(role), ledger);
+    }
+
+    /** This reader's backfill slot (see {@link SlotNames#backfill}). */
+    String backfillSlotName() {
+        return SlotNames.backfill(
+                config.getDbzProperties().getProperty("slot.name"), config.getDatabaseList().get(0), subtask);
     }
 
     private PostgresConnectorConfig dbzConfig() {

@@ -84,7 +84,7 @@ public class PostgresDataSource implements DataSource {
             tableRegexes.add(quoteRegex(table[0]) + "\\." + quoteRegex(table[1]));
         }
         factory.tableList(tableRegexes.toArray(new String[0]));
-        factory.slotName(settings.slotName);
+        factory.slotName(settings.jobSlotName());
         factory.setIncludePartitionedTables(settings.includePartitionedTables);
         factory.scanNewlyAddedTableEnabled(settings.scanNewlyAddedTables);
         factory.decodingPluginName(settings.decodingPluginName);

@@ -61,7 +61,7 @@ class ConnectionBoundsTest {
         assertThat(ours.openedForSnapshot).as("sessions opened (%s)", ours).isLessThanOrEqualTo(3 * parallelism);
         assertThat(ours.stuck).as("sessions idle in transaction for more than 1 s").isEmpty();
         assertThat(ours.labels).as("labels").doesNotContainKey("Debezium Drop Slot");
-        assertThat(db.server().serverLogLines(db.slotName() + "_"))
+        assertThat(db.server().serverLogLines(db.backfillSlotPrefix()))
                 .as("server log lines about our backfill slots")
                 .noneMatch(line -> line.contains("does not exist"));
     }

@@ -130,7 +130,7 @@ class ConnectionRecoveryTest {
             assertThat(sampler.openedByLabel()).as("no replication connection for snapshot splits")
                     .doesNotContainKey("Debezium Streaming");
         }
-        assertThat(db.server().serverLogLines(db.slotName() + "_"))
+        assertThat(db.server().serverLogLines(db.backfillSlotPrefix()))
                 .as("server log lines about our backfill slots")
                 .noneMatch(line -> line.contains("does not exist"));
     }

@@ -64,7 +64,7 @@ class SnapshotModeFailoverTest {
                     .as("a task fails in the first checkpoint after the bounded stream split finished").isTrue();
             assertThat(TestDatabase.await(TIMEOUT, () -> count(log.text(), STREAM_SPLIT_ADDED) == 2))
                     .as("the restarted job holds the stream split again").isTrue();
-            assertThat(count(log.text(), SLOT_DROPPED + db.slotName()))
+            assertThat(count(log.text(), SLOT_DROPPED + db.snapshotModeSlot()))
                     .as("drops of the slot logged by the failover (the restored stream split reads from it)")
                     .isZero();
 
@@ -76,7 +76,7 @@ class SnapshotModeFailoverTest {
                     .isEqualTo(expected);
             assertThat(job.log().dataLines().stream().filter(line -> line.startsWith("+I")).count())
                     .as("each row's snapshot INSERT reaches the sink once").isEqualTo(ROWS);
-            assertThat(count(log.text(), SLOT_DROPPED + db.slotName()))
+            assertThat(count(log.text(), SLOT_DROPPED + db.snapshotModeSlot()))
                     .as("drops of the slot: one, once the job has finished").isEqualTo(1);
         }
         assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.slots().isEmpty()))

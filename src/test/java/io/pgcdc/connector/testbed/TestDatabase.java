@@ -1,5 +1,7 @@
 package io.pgcdc.connector.testbed;
 
+import io.pgcdc.connector.config.SlotNames;
+
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -156,6 +158,17 @@ public final class TestDatabase {
     public boolean slotConfirmedBeyond(String lsn) {
         return "t".equals(query("SELECT confirmed_flush_lsn > '" + lsn + "'::pg_lsn FROM pg_replication_slots"
                 + " WHERE slot_name = '" + slotName + "'").get(0).get(0));
+    }
+
+    /** The start of the job's backfill slots' names (see {@link SlotNames#backfill}), subtask left off. */
+    public String backfillSlotPrefix() {
+        String first = SlotNames.backfill(slotName, name, 0);
+        return first.substring(0, first.length() - 1);
+    }
+
+    /** The slot a {@code snapshot}-mode job with this database's slot name streams from. */
+    public String snapshotModeSlot() {
+        return SlotNames.snapshotMode(slotName, name);
     }
 
     public List<String> slots() {

@@ -4,6 +4,7 @@ import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConf
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.pgcdc.connector.config.SlotNames;
 import io.pgcdc.connector.fetch.SharedConnectionHandle;
 import io.pgcdc.connector.fetch.TrackedPostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
@@ -16,7 +17,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * What the enumerator owns on the database: one JDBC connection, labelled
@@ -119,20 +119,22 @@ final class EnumeratorConnections implements AutoCloseable {
     }
 
     /**
-     * Drops this job's inactive backfill slots ({@code <slot.name>_<n>}) left by tasks that died
-     * without closing; an active slot of that name belongs to someone else and is left alone.
+     * Drops this job's inactive backfill slots left by tasks that died without closing: only
+     * slots whose names this job's {@code slot.name} and database derive ({@link SlotNames}),
+     * logical, decoding with the job's plugin; an active one is left alone.
      */
-    void dropStaleBackfillSlots(String slotName) {
-        Pattern backfillSlot = Pattern.compile(Pattern.quote(slotName) + "_\\d+");
+    void dropStaleBackfillSlots(String slotName, String plugin) {
+        String database = config.getDatabaseList().get(0);
         try {
             PostgresConnection connection = jdbc();
             List<String> stale = new ArrayList<>();
-            connection.query(
-                    "SELECT slot_name FROM pg_catalog.pg_replication_slots"
-                            + " WHERE NOT active AND database = current_database()",
+            connection.prepareQuery(
+                    "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE NOT active AND slot_type = 'logical'"
+                            + " AND database = current_database() AND plugin = ?",
+                    ps -> ps.setString(1, plugin),
                     rs -> {
                         while (rs.next()) {
-                            if (backfillSlot.matcher(rs.getString(1)).matches()) {
+                            if (SlotNames.isBackfill(rs.getString(1), slotName, database)) {
                                 stale.add(rs.getString(1));
                             }
                         }
@@ -140,11 +142,31 @@ final class EnumeratorConnections implements AutoCloseable {
             for (String slot : stale) {
                 LOG.info("Dropping stale backfill slot '{}' left by an earlier run of this job", slot);
                 connection.prepareQuery(
-                        "SELECT pg_catalog.pg_drop_replication_slot(?)", ps -> ps.setString(1, slot), rs -> {});
+                        "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots"
+                                + " WHERE slot_name = ? AND NOT active",
+                        ps -> ps.setString(1, slot),
+                        rs -> {});
             }
         } catch (SQLException e) {
             LOG.warn("Could not look for stale backfill slots: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Drops the slot if it exists and nothing holds it: a {@code snapshot}-mode job's own slot
+     * (see {@link SlotNames#snapshotMode}) left by an earlier run that did not end, before a new
+     * run creates a fresh one.
+     */
+    void dropInactiveSlot(String slotName) throws SQLException {
+        jdbc().prepareQuery(
+                "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots"
+                        + " WHERE slot_name = ? AND NOT active AND database = current_database()",
+                ps -> ps.setString(1, slotName),
+                rs -> {
+                    if (rs.next()) {
+                        LOG.info("Dropped slot '{}' left by an earlier run of this snapshot job", slotName);
+                    }
+                });
     }
 
     /**

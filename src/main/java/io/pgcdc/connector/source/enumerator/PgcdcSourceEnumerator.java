@@ -57,6 +57,8 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
     private final EnumeratorDialect dialect;
     private final Publication publication;
     private final SplitsPlanned splitsPlanned;
+    /** Whether the job starts anew (not restored from a checkpoint). */
+    private final boolean fresh;
     private final boolean newlyAddedTablesEnabled;
     private final boolean backfill;
     /** Whether the readers have been told the current snapshot phase's backfill has ended. */
@@ -75,8 +77,10 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             EnumeratorDialect dialect,
             SplitsPlanned splitsPlanned,
             Publication publication,
-            Boundedness boundedness) {
+            Boundedness boundedness,
+            boolean fresh) {
         super(context, config, assigner, boundedness);
+        this.fresh = fresh;
         this.config = config;
         this.connections = connections;
         this.dialect = dialect;
@@ -134,7 +138,8 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             throw new UnsupportedOperationException("Unsupported restored enumerator state: " + checkpoint);
         }
         return new PgcdcSourceEnumerator(
-                context, config, assigner, connections, dialect, splitsPlanned, publication, boundedness);
+                context, config, assigner, connections, dialect, splitsPlanned, publication, boundedness,
+                checkpoint == null);
     }
 
     /**
@@ -158,17 +163,22 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
         }
     }
 
-    /** Stale backfill slots go, the publication is ready, the job's slot exists. */
+    /**
+     * Stale backfill slots go, the publication is ready, the job's slot exists. A new
+     * {@code snapshot}-mode job starts from a fresh slot of its own (a restored one goes on with it).
+     */
     private void prepareDatabase() {
         String slotName = dialect.getSlotName();
-        String plugin = dialect.getPluginName();
-        connections.dropStaleBackfillSlots(slotName);
+        String plugin = PostgresConnectorConfig.LogicalDecoder.parse(dialect.getPluginName()).getPostgresPluginName();
+        connections.dropStaleBackfillSlots(slotName, plugin);
         try {
             if ("pgoutput".equals(plugin)) {
                 publication.prepare(connections.handle(), () -> dialect.discoverDataCollections(config));
             }
-            connections.createSlotIfMissing(
-                    slotName, PostgresConnectorConfig.LogicalDecoder.parse(plugin).getPostgresPluginName());
+            if (fresh && config.getStartupOptions().isSnapshotOnly()) {
+                connections.dropInactiveSlot(slotName);
+            }
+            connections.createSlotIfMissing(slotName, plugin);
         } catch (SQLException e) {
             throw new FlinkRuntimeException("Cannot prepare the database for the job: " + e.getMessage(), e);
         }
