@@ -2,6 +2,8 @@ package io.pgcdc.connector.factory;
 
 import org.apache.flink.table.api.ValidationException;
 
+import io.pgcdc.connector.config.SqlNames;
+import io.pgcdc.connector.config.SystemSchemas;
 import io.pgcdc.connector.source.ConnectionSettings;
 
 import java.sql.Connection;
@@ -9,7 +11,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.PreparedStatement;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES;
 import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES_EXCLUDE;
@@ -31,8 +37,7 @@ public final class CapturedTables {
                     + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
                     + " WHERE (CASE WHEN ? THEN (c.relkind = 'r' AND NOT c.relispartition) OR c.relkind = 'p'"
                     + " ELSE c.relkind = 'r' END)"
-                    + " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
-                    + " AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+                    + " AND " + SystemSchemas.excludedFrom("n.nspname")
                     + " ORDER BY 1, 2";
 
     /** Role label of the validation connection in pg_stat_activity. */
@@ -66,12 +71,13 @@ public final class CapturedTables {
 
     static List<String[]> select(PostgresSourceSettings settings, List<String[]> all) {
         List<String[]> captured = new ArrayList<>();
+        Set<String> capturedKeys = new HashSet<>();
         for (TablePattern pattern : settings.tables) {
             boolean matched = false;
             for (String[] table : all) {
                 if (pattern.matches(table[0], table[1])) {
                     matched = true;
-                    if (!isExcluded(settings, table) && !contains(captured, table)) {
+                    if (!isExcluded(settings, table) && capturedKeys.add(table[0] + '\0' + table[1])) {
                         captured.add(table);
                     }
                 }
@@ -92,21 +98,52 @@ public final class CapturedTables {
                     TABLES_EXCLUDE.key(),
                     "excludes every table that 'tables' matches; nothing would be captured");
         }
+        Map<String, List<String[]>> byDottedName = new HashMap<>();
+        for (String[] table : all) {
+            byDottedName.computeIfAbsent(table[0] + "." + table[1], k -> new ArrayList<>(1)).add(table);
+        }
+        for (String[] table : captured) {
+            checkNameSurvivesDebezium(table, byDottedName.get(table[0] + "." + table[1]));
+        }
         return captured;
+    }
+
+    /**
+     * Debezium passes table ids around as text ({@code "schema"."table"}) and reads them back; a
+     * few names do not survive that: quotes at either end of a part, two adjacent single quotes or
+     * backticks (read back as one). And {@code schema.table} must name one table only: Debezium
+     * cannot tell {@code "a.b".c} from {@code a."b.c"}. Such a table is refused here, naming it,
+     * rather than failing or losing its changes later.
+     */
+    private static void checkNameSurvivesDebezium(String[] table, List<String[]> sameDottedName) {
+        io.debezium.relational.TableId id = new io.debezium.relational.TableId(null, table[0], table[1]);
+        io.debezium.relational.TableId read;
+        try {
+            read = io.debezium.relational.TableId.parse(id.toDoubleQuotedString(), false);
+        } catch (RuntimeException e) {
+            read = null;
+        }
+        if (read == null || !table[0].equals(read.schema()) || !table[1].equals(read.table())) {
+            throw new OptionException(
+                    TABLES.key(),
+                    "captures table " + SqlNames.qualified(table[0], table[1]) + ", whose name Debezium cannot"
+                            + " carry (a quote at either end of the schema or table name, or two adjacent single"
+                            + " quotes or backticks); rename it, or leave it out with 'tables.exclude'");
+        }
+        for (String[] other : sameDottedName) {
+            if (!(other[0].equals(table[0]) && other[1].equals(table[1]))) {
+                throw new OptionException(
+                        TABLES.key(),
+                        "captures table " + SqlNames.qualified(table[0], table[1]) + ", which Debezium cannot tell"
+                                + " from table " + SqlNames.qualified(other[0], other[1])
+                                + " (both read '" + table[0] + "." + table[1] + "'); rename one of them");
+            }
+        }
     }
 
     private static boolean isExcluded(PostgresSourceSettings settings, String[] table) {
         for (TablePattern excluded : settings.excludedTables) {
             if (excluded.matches(table[0], table[1])) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean contains(List<String[]> tables, String[] table) {
-        for (String[] t : tables) {
-            if (t[0].equals(table[0]) && t[1].equals(table[1])) {
                 return true;
             }
         }

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.factory;
 
+import static io.pgcdc.connector.config.SqlNames.quote;
 import org.apache.flink.table.api.ValidationException;
 
 import io.pgcdc.connector.fetch.Publication;
@@ -239,10 +240,5 @@ public final class StartupChecks {
             rs.next();
             return rs.getLong(1);
         }
-    }
-
-    /** An identifier as PostgreSQL reads it back: quoted only if it must be. */
-    static String quote(String identifier) {
-        return identifier.matches("[a-z_][a-z0-9_$]*") ? identifier : '"' + identifier.replace("\"", "\"\"") + '"';
     }
 }

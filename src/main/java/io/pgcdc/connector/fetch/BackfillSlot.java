@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import io.pgcdc.connector.config.SqlNames;
 import io.debezium.connector.postgresql.connection.Lsn;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.TableId;
@@ -99,7 +100,7 @@ final class BackfillSlot {
             return true;
         }
         awaitReleased(connection.get(), name);
-        String qualified = SqlIdentifiers.qualified(table);
+        String qualified = SqlNames.qualified(table.schema(), table.table());
         long changes =
                 connection.get()
                         .prepareQueryAndMap(

@@ -35,6 +35,7 @@ import io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetrics;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.schema.TopicSelector;
+import io.pgcdc.connector.config.TableIncludeList;
 import io.pgcdc.connector.resource.Closeables;
 import io.pgcdc.connector.resource.ResourceScope;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -285,16 +286,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         Configuration.Builder builder = postgresConfig.getDbzConnectorConfig().getConfig().edit();
         if (split.isSnapshotSplit()) {
             // the backfill slot belongs to the reader, which drops it when it closes
-            builder.with("table.include.list", split.asSnapshotSplit().getTableId().toString())
+            TableId table = split.asSnapshotSplit().getTableId();
+            builder.with("table.include.list", TableIncludeList.exact(table.schema(), table.table()))
                     .with(SLOT_NAME.name(), reader.backfillSlotName())
                     .with(DROP_SLOT_ON_STOP.name(), false)
                     .with(Heartbeat.HEARTBEAT_INTERVAL, 0);
         } else {
             if (!StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId())) {
                 // a backfill stream split reads the one table it backfills
-                builder.with(
-                        "table.include.list",
-                        split.asStreamSplit().getTableSchemas().keySet().iterator().next().toString());
+                TableId table = split.asStreamSplit().getTableSchemas().keySet().iterator().next();
+                builder.with("table.include.list", TableIncludeList.exact(table.schema(), table.table()));
             }
             // the global stream slot is the user's: never dropped
             builder.with(DROP_SLOT_ON_STOP.name(), false);

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import io.pgcdc.connector.config.SqlNames;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.TableId;
 import org.slf4j.Logger;
@@ -15,7 +16,7 @@ import java.util.Set;
 import java.util.StringJoiner;
 import java.util.function.Supplier;
 
-import static io.pgcdc.connector.fetch.SqlIdentifiers.quote;
+import static io.pgcdc.connector.config.SqlNames.quote;
 
 /**
  * The pgoutput publication the job streams through, prepared once when the enumerator starts —
@@ -92,12 +93,12 @@ public final class Publication implements Serializable {
                     ps -> ps.setString(1, name),
                     rs -> {
                         while (rs.next()) {
-                            published.add(rs.getString(1) + "." + rs.getString(2));
+                            published.add(SqlNames.qualified(rs.getString(1), rs.getString(2)));
                         }
                     });
             List<TableId> missing = new ArrayList<>();
             for (TableId table : captured.get()) {
-                if (!published.contains(table.schema() + "." + table.table())) {
+                if (!published.contains(SqlNames.qualified(table.schema(), table.table()))) {
                     missing.add(table);
                 }
             }
@@ -132,7 +133,7 @@ public final class Publication implements Serializable {
     private static String tableList(List<TableId> tables) {
         StringJoiner list = new StringJoiner(", ");
         for (TableId table : tables) {
-            list.add(SqlIdentifiers.qualified(table));
+            list.add(SqlNames.qualified(table.schema(), table.table()));
         }
         return list.toString();
     }

@@ -85,7 +85,8 @@ final class RelationTrackingSchema extends PostgresSchema {
     }
 
     @Override
-    public void applySchemaChangesForTable(int relationId, Table table) {
+    public void applySchemaChangesForTable(int relationId, Table described) {
+        Table table = RelationNames.repaired(described, relationId, catalog);
         super.applySchemaChangesForTable(relationId, table);
         if (tableFor(relationId) == null) {
             return; // not captured

@@ -16,7 +16,7 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
  * (discovery, the slot check, the chunk splitter); each gets one of these handles, and closing a
  * handle only ends its transaction — the physical connection stays with its owner.
  */
-public final class SharedConnectionHandle extends PostgresConnection {
+public final class SharedConnectionHandle extends LiteralNamePostgresConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedConnectionHandle.class);
 

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import io.pgcdc.connector.config.SqlNames;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 
 import io.debezium.connector.base.ChangeEventQueue;
@@ -30,7 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 
-import static io.pgcdc.connector.fetch.SqlIdentifiers.quote;
+import static io.pgcdc.connector.config.SqlNames.quote;
 
 /**
  * Reads the rows of one snapshot split and queues them as Debezium read records, in the shape
@@ -235,7 +236,7 @@ final class SnapshotSplitScan {
             projection.add(droppedColumns.contains(column.name()) ? "NULL" : quote(column.name()));
         }
         StringBuilder sql = new StringBuilder("SELECT ").append(projection).append(" FROM ")
-                .append(SqlIdentifiers.qualified(table.id()));
+                .append(SqlNames.qualified(table.id().schema(), table.id().table()));
         boolean first = split.getSplitStart() == null;
         boolean last = split.getSplitEnd() == null;
         if (first && last) {

@@ -7,7 +7,6 @@ import io.debezium.connector.postgresql.PostgresTopicSelector;
 import io.debezium.connector.postgresql.PostgresValueConverter;
 import io.debezium.connector.postgresql.TypeRegistry;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
-import io.debezium.connector.postgresql.connection.PostgresDefaultValueConverter;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.relational.TableSchema;
@@ -47,7 +46,7 @@ final class SnapshotTableSchemas {
             TypeRegistry types = connection.getTypeRegistry();
             PostgresValueConverter converter =
                     PostgresObjectUtils.newPostgresValueConverterBuilder(connectorConfig).build(types);
-            schemas = new SplitTables(connectorConfig, types, connection.getDefaultValueConverter(), topicSelector, converter);
+            schemas = new SplitTables(connectorConfig, connection, topicSelector, converter);
         }
         if (!connectorConfig.getTableFilters().dataCollectionFilter().isIncluded(table.id())) {
             throw new IllegalStateException(
@@ -80,19 +79,28 @@ final class SnapshotTableSchemas {
             PostgresConnection connection,
             TopicSelector<TableId> topicSelector,
             PostgresValueConverter valueConverter) {
-        return new SplitTables(
-                config, connection.getTypeRegistry(), connection.getDefaultValueConverter(), topicSelector, valueConverter);
+        return new SplitTables(config, connection, topicSelector, valueConverter);
     }
 
-    /** A {@link PostgresSchema} that is never loaded from the catalog: tables are given to it. */
+    /**
+     * A {@link PostgresSchema} that is never loaded from the catalog: tables are given to it (by a
+     * split, or by a backfill replay's Relation messages, whose names are read right first).
+     */
     private static final class SplitTables extends PostgresSchema {
+        private final PostgresConnection catalog;
+
         SplitTables(
                 PostgresConnectorConfig config,
-                TypeRegistry typeRegistry,
-                PostgresDefaultValueConverter defaultValueConverter,
+                PostgresConnection catalog,
                 TopicSelector<TableId> topicSelector,
                 PostgresValueConverter valueConverter) {
-            super(config, typeRegistry, defaultValueConverter, topicSelector, valueConverter);
+            super(config, catalog.getTypeRegistry(), catalog.getDefaultValueConverter(), topicSelector, valueConverter);
+            this.catalog = catalog;
+        }
+
+        @Override
+        public void applySchemaChangesForTable(int relationId, Table table) {
+            super.applySchemaChangesForTable(relationId, RelationNames.repaired(table, relationId, catalog));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import io.pgcdc.connector.config.SqlNames;
 import io.debezium.relational.TableId;
 
 import java.sql.Connection;
@@ -40,7 +41,7 @@ final class TableAttributes {
     static Map<String, Integer> of(Connection connection, TableId table) throws SQLException {
         try (PreparedStatement statement =
                 connection.prepareStatement(String.format(LIVE_COLUMNS, "CAST(? AS regclass)"))) {
-            statement.setString(1, SqlIdentifiers.qualified(table));
+            statement.setString(1, SqlNames.qualified(table.schema(), table.table()));
             return read(statement);
         }
     }

@@ -15,10 +15,10 @@ import java.sql.SQLException;
 import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresValueConverterBuilder;
 
 /**
- * A Debezium {@link PostgresConnection} labelled {@code pgcdc-<role>} in pg_stat_activity and
+ * A Debezium {@code PostgresConnection} (taking names literally) labelled {@code pgcdc-<role>} in pg_stat_activity and
  * counted in its owner's {@link ConnectionLedger} from connect to close. Its close is idempotent.
  */
-public final class TrackedPostgresConnection extends PostgresConnection {
+public final class TrackedPostgresConnection extends LiteralNamePostgresConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrackedPostgresConnection.class);
 

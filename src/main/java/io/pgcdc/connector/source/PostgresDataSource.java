@@ -7,6 +7,7 @@ import org.apache.flink.cdc.common.source.MetadataAccessor;
 import org.apache.flink.cdc.common.source.SupportedMetadataColumn;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
 
+import io.pgcdc.connector.config.TableIncludeList;
 import io.pgcdc.connector.factory.PostgresSourceSettings;
 
 import java.util.ArrayList;
@@ -81,7 +82,7 @@ public class PostgresDataSource implements DataSource {
         factory.connectTimeout(connection.connectTimeout());
         List<String> tableRegexes = new ArrayList<>();
         for (String[] table : capturedTables) {
-            tableRegexes.add(quoteRegex(table[0]) + "\\." + quoteRegex(table[1]));
+            tableRegexes.add(TableIncludeList.exact(table[0], table[1]));
         }
         factory.tableList(tableRegexes.toArray(new String[0]));
         factory.slotName(settings.jobSlotName());
@@ -128,6 +129,10 @@ public class PostgresDataSource implements DataSource {
         // the stream, the value in the snapshot) unless unknown types are passed on; a column
         // type we cannot map still fails the job naming it.
         props.putIfAbsent("include.unknown.datatypes", "true");
+        // Debezium names each table's Connect schema after the table and, by default, replaces
+        // what Avro does not allow, failing the split when two tables meet (a\b and a+b both
+        // become a_b). Nothing here is Avro; the names stay as they are.
+        props.putIfAbsent("schema.name.adjustment.mode", "none");
         // The enumerator prepares the publication (see Publication). Debezium's filtered mode
         // would reset it to the table filter of each replication connection (a backfill's: one
         // table), so Debezium only ever finds it ready.
@@ -139,17 +144,5 @@ public class PostgresDataSource implements DataSource {
             props.setProperty("database." + entry.getKey(), entry.getValue());
         }
         return props;
-    }
-
-    /** Escapes regex syntax in a literal table or schema name for Debezium's include list. */
-    static String quoteRegex(String name) {
-        StringBuilder quoted = new StringBuilder(name.length() + 8);
-        for (char c : name.toCharArray()) {
-            if ("\\.[]{}()<>*+-=!?^$|".indexOf(c) >= 0) {
-                quoted.append('\\');
-            }
-            quoted.append(c);
-        }
-        return quoted.toString();
     }
 }

@@ -10,6 +10,7 @@ import org.apache.flink.util.FlinkRuntimeException;
 
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.history.TableChanges.TableChange;
+import io.pgcdc.connector.config.SystemSchemas;
 import io.pgcdc.connector.factory.PostgresSourceSettings;
 import io.pgcdc.connector.fetch.TrackedPostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
@@ -57,10 +58,8 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
         try (Connection jdbc = settings.connection.open(ROLE);
                 PreparedStatement statement =
                         jdbc.prepareStatement(
-                                "SELECT nspname FROM pg_catalog.pg_namespace"
-                                        + " WHERE nspname NOT IN ('pg_catalog', 'information_schema')"
-                                        + " AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%'"
-                                        + " ORDER BY 1");
+                                "SELECT nspname FROM pg_catalog.pg_namespace WHERE "
+                                        + SystemSchemas.excludedFrom("nspname") + " ORDER BY 1");
                 ResultSet rs = statement.executeQuery()) {
             while (rs.next()) {
                 schemas.add(rs.getString(1));

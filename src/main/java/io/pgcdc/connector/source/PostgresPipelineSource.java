@@ -11,9 +11,7 @@ import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.cdc.connectors.base.source.assigner.state.PendingSplitsState;
 import org.apache.flink.cdc.connectors.base.source.assigner.state.PendingSplitsStateSerializer;
-import org.apache.flink.cdc.connectors.base.source.meta.offset.OffsetFactory;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
-import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitSerializer;
 import org.apache.flink.cdc.connectors.base.source.metrics.SourceReaderMetrics;
 import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceReaderContext;
 import org.apache.flink.cdc.connectors.base.source.utils.hooks.SnapshotPhaseHooks;
@@ -30,13 +28,15 @@ import io.pgcdc.connector.fetch.Publication;
 import io.pgcdc.connector.fetch.ReaderConnections;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.source.enumerator.PgcdcSourceEnumerator;
+import io.pgcdc.connector.source.split.PostgresSplitSerializer;
 
 /**
  * The Flink source of the {@code postgres} pipeline source: our enumerator
  * ({@link PgcdcSourceEnumerator}, which owns its connections) and our reader
  * ({@link PgcdcSourceReader}, which owns its {@link ReaderConnections}) around postgres-cdc's
  * incremental snapshot, with our record emitter (a {@code CreateTableEvent} before a table's first
- * row). Its splits and enumerator checkpoints have postgres-cdc's format.
+ * row). Its enumerator checkpoints have postgres-cdc's format, its splits that of
+ * {@link PostgresSplitSerializer}.
  */
 public class PostgresPipelineSource
         implements Source<Event, SourceSplitBase, PendingSplitsState>, ResultTypeQueryable<Event> {
@@ -117,7 +117,7 @@ public class PostgresPipelineSource
 
     @Override
     public SimpleVersionedSerializer<PendingSplitsState> getEnumeratorCheckpointSerializer() {
-        return new PendingSplitsStateSerializer(splitSerializer());
+        return new PendingSplitsStateSerializer(PostgresSplitSerializer.forEnumeratorState(offsetFactory));
     }
 
     @Override
@@ -125,28 +125,13 @@ public class PostgresPipelineSource
         return deserializer.getProducedType();
     }
 
-    private SourceSplitSerializer splitSerializer() {
+    private PostgresSplitSerializer splitSerializer() {
         return new PostgresSplitSerializer(offsetFactory);
     }
 
     private static void registerMetrics(MetricGroup group, ConnectionLedger ledger) {
         group.gauge(OPEN_CONNECTIONS_METRIC, ledger::open);
         group.counter(OPENED_CONNECTIONS_METRIC, new LedgerCounter(ledger));
-    }
-
-    /** postgres-cdc's split serializer, with its offsets. */
-    private static final class PostgresSplitSerializer extends SourceSplitSerializer {
-        private static final long serialVersionUID = 1L;
-        private final OffsetFactory offsetFactory;
-
-        PostgresSplitSerializer(OffsetFactory offsetFactory) {
-            this.offsetFactory = offsetFactory;
-        }
-
-        @Override
-        public OffsetFactory getOffsetFactory() {
-            return offsetFactory;
-        }
     }
 
     /** A read-only view of the ledger's count of opened connections as a Flink counter. */

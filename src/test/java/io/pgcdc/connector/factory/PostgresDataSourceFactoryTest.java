@@ -54,6 +54,12 @@ class PostgresDataSourceFactoryTest {
                 new BadInput("tables with empty entry", o -> o.put("tables", d + ".public.orders,,"), "'tables'", "empty entry"),
                 new BadInput("tables bad regex", o -> o.put("tables", d + ".public.ord[ers"), "'tables'", "regular expression"),
                 new BadInput("tables matching nothing", o -> o.put("tables", d + ".public.nothing_\\.*"), "'tables'", "matches no table"),
+                new BadInput("table name with a leading quote", o -> o.put("tables", d + ".public.\"x"),
+                        "'tables'", "\"public\".\"\"\"x\"", "cannot carry"),
+                new BadInput("table name with two single quotes", o -> o.put("tables", d + ".public.it''s"),
+                        "'tables'", "\"public\".\"it''s\"", "cannot carry"),
+                new BadInput("table name read like another", o -> o.put("tables", d + ".a\\.b.c"),
+                        "'tables'", "\"a.b\".\"c\"", "\"a\".\"b.c\"", "cannot tell"),
                 new BadInput("tables spanning two databases", o -> o.put("tables", d + ".public.orders, other.public.orders"), "'tables'", "two databases"),
                 new BadInput("exclude removes all", o -> o.put("tables.exclude", d + ".public.orders"), "'tables.exclude'"),
                 new BadInput("database missing", o -> o.put("tables", "no_such_db.public.orders"), "no_such_db", "does not exist"),
@@ -71,7 +77,7 @@ class PostgresDataSourceFactoryTest {
                 new BadInput("slot name illegal", o -> o.put("slot.name", "Bad-Slot"), "'slot.name'", "lower case"),
                 new BadInput("slot name too long", o -> o.put("slot.name", "s".repeat(70)), "'slot.name'"),
                 new BadInput("plugin unknown", o -> o.put("decoding.plugin.name", "wal3json"), "'decoding.plugin.name'", "pgoutput"),
-                new BadInput("metadata column unknown", o -> o.put("metadata.list", "op_ts,row_kind"), "'metadata.list'", "row_kind"),
+                new BadInput("metadata column unknown", o -> o.put("metadata.list", "op_ts,row_type"), "'metadata.list'", "row_type"),
                 new BadInput("debezium decimal mode unknown", o -> o.put("debezium.decimal.handling.mode", "exact"),
                         "'debezium.decimal.handling.mode'", "precise"),
                 new BadInput("debezium money digits not a number", o -> o.put("debezium.money.fraction.digits", "two"),
@@ -85,7 +91,11 @@ class PostgresDataSourceFactoryTest {
 
     @Test
     void badInputFailsAtCreationNamingTheOptionAndLeavesNothingOpen(TestDatabase db) {
-        db.execute("CREATE TABLE orders (id INT PRIMARY KEY)");
+        db.execute("CREATE TABLE orders (id INT PRIMARY KEY)",
+                "CREATE TABLE \"\"\"x\" (id INT PRIMARY KEY)",
+                "CREATE TABLE \"it''s\" (id INT PRIMARY KEY)",
+                "CREATE SCHEMA \"a.b\"", "CREATE TABLE \"a.b\".c (id INT PRIMARY KEY)",
+                "CREATE SCHEMA a", "CREATE TABLE a.\"b.c\" (id INT PRIMARY KEY)");
         List<String> problems = new ArrayList<>();
         List<BadInput> cases = badInputs(db);
         assertThat(cases).hasSizeGreaterThanOrEqualTo(25);

@@ -63,9 +63,10 @@ class StartupChecksTest {
             assertThatThrownBy(() -> SourceConfigs.create(options))
                     .isInstanceOf(ValidationException.class)
                     .hasMessageStartingWith("PostgreSQL is not ready for change data capture (2 problems)")
-                    .hasMessageContaining("user '" + role + "' may not use replication: run ALTER ROLE " + role
-                            + " WITH REPLICATION")
-                    .hasMessageContaining("may not read public.t: run GRANT SELECT ON public.t TO " + role)
+                    .hasMessageContaining("user '" + role + "' may not use replication: run ALTER ROLE \"" + role
+                            + "\" WITH REPLICATION")
+                    .hasMessageContaining("may not read \"public\".\"t\": run GRANT SELECT ON \"public\".\"t\" TO \""
+                            + role + "\"")
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("cdc-secret"));
             assertNoSessionLeft(db);
 
@@ -86,12 +87,12 @@ class StartupChecksTest {
         assertThatThrownBy(() -> SourceConfigs.create(options(db, "nopk,nothing,fine")))
                 .isInstanceOf(ValidationException.class)
                 .hasMessageStartingWith("PostgreSQL is not ready for change data capture (3 problems)")
-                .hasMessageContaining("table public.nopk has no primary key")
+                .hasMessageContaining("table \"public\".\"nopk\" has no primary key")
                 .hasMessageContaining("'scan.incremental.snapshot.chunk.key-column'")
-                .hasMessageContaining("table public.nopk has REPLICA IDENTITY DEFAULT without a primary key")
-                .hasMessageContaining("run ALTER TABLE public.nopk REPLICA IDENTITY FULL")
-                .hasMessageContaining("table public.nothing has REPLICA IDENTITY NOTHING")
-                .hasMessageContaining("run ALTER TABLE public.nothing REPLICA IDENTITY FULL")
+                .hasMessageContaining("table \"public\".\"nopk\" has REPLICA IDENTITY DEFAULT without a primary key")
+                .hasMessageContaining("run ALTER TABLE \"public\".\"nopk\" REPLICA IDENTITY FULL")
+                .hasMessageContaining("table \"public\".\"nothing\" has REPLICA IDENTITY NOTHING")
+                .hasMessageContaining("run ALTER TABLE \"public\".\"nothing\" REPLICA IDENTITY FULL")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("public.fine"));
 
         db.execute("ALTER TABLE nopk REPLICA IDENTITY FULL", "ALTER TABLE nothing REPLICA IDENTITY FULL");

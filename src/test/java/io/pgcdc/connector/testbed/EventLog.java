@@ -33,11 +33,20 @@ public final class EventLog {
     private final List<String> dataLines = new ArrayList<>();
     private final List<Map<String, String>> metadata = new ArrayList<>();
     private final List<SchemaChangeEvent> schemaChanges = new ArrayList<>();
+    /** Per table: its data lines without the table id ({@code +I [1, x]}), and its schema changes. */
+    private final Map<TableId, List<String>> dataByTable = new HashMap<>();
+    private final Map<TableId, List<SchemaChangeEvent>> schemaChangesByTable = new HashMap<>();
+    private final Map<TableId, Integer> creates = new HashMap<>();
+    private final List<String> conflictingCreates = new ArrayList<>();
 
     public synchronized void add(Event event) {
         if (event instanceof CreateTableEvent) {
             CreateTableEvent create = (CreateTableEvent) event;
-            schemas.put(create.tableId(), create.getSchema());
+            Schema known = schemas.put(create.tableId(), create.getSchema());
+            if (known != null && !known.equals(create.getSchema())) {
+                conflictingCreates.add(create.tableId() + ": " + known + " then " + create.getSchema());
+            }
+            creates.merge(create.tableId(), 1, Integer::sum);
             lines.add("CREATE " + create.tableId() + " " + create.getSchema());
         } else if (event instanceof DataChangeEvent) {
             DataChangeEvent change = (DataChangeEvent) event;
@@ -62,6 +71,10 @@ public final class EventLog {
             }
             lines.addAll(rendered);
             dataLines.addAll(rendered);
+            List<String> ofTable = dataByTable.computeIfAbsent(change.tableId(), k -> new ArrayList<>());
+            for (String line : rendered) {
+                ofTable.add(line.substring(0, 3) + line.substring(3 + table.length()));
+            }
             metadata.add(new java.util.TreeMap<>(change.meta()));
         } else if (event instanceof SchemaChangeEvent) {
             SchemaChangeEvent change = (SchemaChangeEvent) event;
@@ -72,6 +85,7 @@ public final class EventLog {
             schemas.put(change.tableId(), SchemaUtils.applySchemaChangeEvent(schema, change));
             lines.add("SCHEMA " + change);
             schemaChanges.add(change);
+            schemaChangesByTable.computeIfAbsent(change.tableId(), k -> new ArrayList<>()).add(change);
         } else {
             lines.add("OTHER " + event);
         }
@@ -98,6 +112,33 @@ public final class EventLog {
     /** The schema of a table after every event seen so far. */
     public synchronized Schema schema(TableId tableId) {
         return schemas.get(tableId);
+    }
+
+    /** The tables that had events, in no order. */
+    public synchronized java.util.Set<TableId> tables() {
+        java.util.Set<TableId> tables = new java.util.HashSet<>(schemas.keySet());
+        tables.addAll(dataByTable.keySet());
+        return tables;
+    }
+
+    /** A table's data lines, {@code +I [1, x]}, in arrival order. */
+    public synchronized List<String> dataLines(TableId table) {
+        return new ArrayList<>(dataByTable.getOrDefault(table, new ArrayList<>()));
+    }
+
+    /** A table's schema change events (not CreateTableEvents), in arrival order. */
+    public synchronized List<SchemaChangeEvent> schemaChanges(TableId table) {
+        return new ArrayList<>(schemaChangesByTable.getOrDefault(table, new ArrayList<>()));
+    }
+
+    /** How many CreateTableEvents the table had. */
+    public synchronized int creates(TableId table) {
+        return creates.getOrDefault(table, 0);
+    }
+
+    /** CreateTableEvents that announced a known table with another schema than the one it had. */
+    public synchronized List<String> conflictingCreates() {
+        return new ArrayList<>(conflictingCreates);
     }
 
     public synchronized int dataCount() {

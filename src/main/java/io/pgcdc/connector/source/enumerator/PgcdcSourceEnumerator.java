@@ -13,6 +13,9 @@ import org.apache.flink.cdc.connectors.base.source.enumerator.IncrementalSourceE
 import org.apache.flink.cdc.connectors.base.source.meta.events.LatestFinishedSplitsNumberEvent;
 import org.apache.flink.cdc.connectors.base.source.meta.events.LatestFinishedSplitsNumberRequestEvent;
 import org.apache.flink.cdc.connectors.base.source.meta.events.StreamSplitAssignedEvent;
+import org.apache.flink.cdc.connectors.base.source.meta.events.StreamSplitMetaEvent;
+import org.apache.flink.cdc.connectors.base.source.meta.events.StreamSplitMetaRequestEvent;
+import org.apache.flink.cdc.connectors.base.source.meta.split.FinishedSnapshotSplitInfo;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.cdc.connectors.postgres.source.events.OffsetCommitAckEvent;
@@ -24,11 +27,13 @@ import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.pgcdc.connector.fetch.Publication;
 import io.pgcdc.connector.resource.Closeables;
 import io.pgcdc.connector.source.BackfillEndedEvent;
+import io.pgcdc.connector.source.split.PostgresSplitSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatus.isNewlyAddedAssigning;
@@ -68,6 +73,11 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
     /** The stream reader was asked to stop committing since the confirmation was last reset. */
     private boolean commitStopRequested;
     private volatile boolean closed;
+    /** Writes the stream split's meta groups. */
+    private final PostgresSplitSerializer splitSerializer = new PostgresSplitSerializer(new PostgresOffsetFactory());
+    /** The finished snapshot splits in groups of {@code chunk-meta.group.size}, built on first request. */
+    private List<List<FinishedSnapshotSplitInfo>> metaGroups;
+    private int metaGroupsTotal;
 
     private PgcdcSourceEnumerator(
             SplitEnumeratorContext<SourceSplitBase> context,
@@ -236,6 +246,10 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             }
             return;
         }
+        if (event instanceof StreamSplitMetaRequestEvent) {
+            sendStreamSplitMeta(subtaskId, (StreamSplitMetaRequestEvent) event);
+            return;
+        }
         if (event instanceof LatestFinishedSplitsNumberRequestEvent) {
             // flink-cdc-base answers only for its own hybrid assigner class
             if (splitAssigner instanceof SnapshotThenStreamAssigner) {
@@ -250,6 +264,48 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             commitStopRequested = false;
         }
         announceBackfillEnd();
+    }
+
+    /**
+     * Answers a reader's request for a group of the stream split's finished snapshot splits, as
+     * flink-cdc-base does, but with the tables named in {@link PostgresSplitSerializer}'s form
+     * (flink-cdc-base sends them unquoted: {@code my table} or {@code d.e} did not survive).
+     */
+    private void sendStreamSplitMeta(int subtaskId, StreamSplitMetaRequestEvent request) {
+        int readersTotal = request.getTotalFinishedSplitSize();
+        if (metaGroups == null || readersTotal != metaGroupsTotal) {
+            // (again) from the assigner: newly added tables add finished splits
+            List<FinishedSnapshotSplitInfo> infos = splitAssigner.getFinishedSplitInfos();
+            if (infos.isEmpty()) {
+                throw new FlinkRuntimeException("Subtask " + subtaskId
+                        + " asked for the stream split's finished snapshot splits, but none has finished");
+            }
+            int size = config.getSplitMetaGroupSize();
+            metaGroups = new ArrayList<>();
+            for (int from = 0; from < infos.size(); from += size) {
+                metaGroups.add(infos.subList(from, Math.min(infos.size(), from + size)));
+            }
+            metaGroupsTotal = infos.size();
+        }
+        int group = request.getRequestMetaGroupId();
+        if (readersTotal > metaGroupsTotal) {
+            LOG.warn("Subtask {} expects {} finished snapshot splits, the enumerator has {}: it truncates its list",
+                    subtaskId, readersTotal, metaGroupsTotal);
+            context.sendEventToSourceReader(
+                    subtaskId, new StreamSplitMetaEvent(request.getSplitId(), group, null, metaGroupsTotal));
+        } else if (group < metaGroups.size()) {
+            List<byte[]> serialized = new ArrayList<>();
+            for (FinishedSnapshotSplitInfo info : metaGroups.get(group)) {
+                serialized.add(splitSerializer.serializeFinishedSplitInfo(info));
+            }
+            context.sendEventToSourceReader(
+                    subtaskId, new StreamSplitMetaEvent(request.getSplitId(), group, serialized, metaGroupsTotal));
+        } else {
+            throw new FlinkRuntimeException(String.format(
+                    "Subtask %d asked for meta group %d of the stream split; there are %d (%d finished snapshot"
+                            + " splits, the reader expects %d)",
+                    subtaskId, group, metaGroups.size(), metaGroupsTotal, readersTotal));
+        }
     }
 
     @Override

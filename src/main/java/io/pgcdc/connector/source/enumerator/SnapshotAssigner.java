@@ -265,8 +265,12 @@ final class SnapshotAssigner {
         remainingSplits.forEach(split -> metrics.getTableMetrics(split.getTableId()).addNewSplit(split.splitId()));
         assignedSplits.values()
                 .forEach(split -> metrics.getTableMetrics(split.getTableId()).addProcessedSplit(split.splitId()));
-        splitFinishedOffsets.keySet()
-                .forEach(id -> metrics.getTableMetrics(SnapshotSplit.extractTableId(id)).addFinishedSplit(id));
+        splitFinishedOffsets.keySet().forEach(id -> {
+            SchemalessSnapshotSplit split = assignedSplits.get(id);
+            if (split != null) {
+                metrics.getTableMetrics(split.getTableId()).addFinishedSplit(id);
+            }
+        });
     }
 
     // ------------------------------------------------------------------------------------------
@@ -439,7 +443,11 @@ final class SnapshotAssigner {
                 if (splitCheckpoint == UNDEFINED_CHECKPOINT_ID || checkpointId < splitCheckpoint) {
                     return false;
                 }
-                metrics.getTableMetrics(SnapshotSplit.extractTableId(entry.getKey())).addFinishedSplit(entry.getKey());
+                SchemalessSnapshotSplit split = assignedSplits.get(entry.getKey());
+                if (split != null) {
+                    // the table from the split itself: a split id does not parse back for every table name
+                    metrics.getTableMetrics(split.getTableId()).addFinishedSplit(entry.getKey());
+                }
                 return true;
             });
         }
