@@ -5,6 +5,8 @@ import org.apache.flink.cdc.common.factories.DataSourceFactory;
 import org.apache.flink.cdc.common.source.DataSource;
 
 import io.pgcdc.connector.source.PostgresDataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Set;
@@ -15,6 +17,8 @@ import java.util.Set;
  */
 public class PostgresDataSourceFactory implements DataSourceFactory {
 
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresDataSourceFactory.class);
+
     public static final String IDENTIFIER = "postgres";
 
     @Override
@@ -22,6 +26,7 @@ public class PostgresDataSourceFactory implements DataSourceFactory {
         PostgresSourceSettings settings =
                 PostgresSourceSettings.parse(context.getFactoryConfiguration().toMap());
         List<String[]> captured = CapturedTables.resolve(settings);
+        settings.ineffectiveOptions.forEach(LOG::warn);
         return new PostgresDataSource(settings, captured);
     }
 

@@ -162,19 +162,26 @@ public final class PostgresSourceOptions {
             ConfigOptions.key("connect.timeout")
                     .durationType()
                     .defaultValue(Duration.ofSeconds(30))
-                    .withDescription("Time to wait for a connection before failing.");
+                    .withDescription(
+                            "Time to connect and log in, for every connection the source opens (JDBC and"
+                                    + " replication); a server that does not answer in time fails the attempt.");
 
     public static final ConfigOption<Integer> CONNECT_MAX_RETRIES =
             ConfigOptions.key("connect.max-retries")
                     .intType()
                     .defaultValue(3)
-                    .withDescription("Connection attempts before failing.");
+                    .withDescription(
+                            "Attempts after the first to open a JDBC connection whose failure may pass"
+                                    + " (unreachable, starting up, no free slot, timed out), with pauses doubling"
+                                    + " from 0.5 s to 8 s.");
 
     public static final ConfigOption<Integer> CONNECTION_POOL_SIZE =
             ConfigOptions.key("connection.pool.size")
                     .intType()
                     .defaultValue(20)
-                    .withDescription("Maximum size of a connection pool.");
+                    .withDescription(
+                            "Accepted for compatibility with postgres-cdc; no effect: pgcdc pools no connections"
+                                    + " (the enumerator and each reader hold one).");
 
     public static final ConfigOption<String> METADATA_LIST =
             ConfigOptions.key("metadata.list")

@@ -89,6 +89,8 @@ public final class PostgresSourceSettings implements Serializable {
     public final boolean includePartitionedTables;
     public final boolean scanNewlyAddedTables;
     private final Map<String, String> debeziumProperties;
+    /** Options the user set that have no effect here, each with the reason (logged at creation). */
+    public final List<String> ineffectiveOptions = new ArrayList<>();
 
     private PostgresSourceSettings(OptionReader options, Map<String, String> raw) {
         this.tables = TablePattern.parseList(TABLES.key(), options.required(TABLES));
@@ -151,6 +153,7 @@ public final class PostgresSourceSettings implements Serializable {
                         options.required(USERNAME),
                         options.required(PASSWORD),
                         options.positiveDuration(CONNECT_TIMEOUT),
+                        options.nonNegativeInt(CONNECT_MAX_RETRIES),
                         jdbcProperties);
 
         this.slotName = options.required(SLOT_NAME).trim();
@@ -181,6 +184,10 @@ public final class PostgresSourceSettings implements Serializable {
                                 + serverTimeZone
                                 + "', not a time zone; use a region id such as UTC or Europe/Berlin");
             }
+            ineffectiveOptions.add("'" + SERVER_TIME_ZONE.key() + "' has no effect on PostgreSQL values (as in"
+                    + " postgres-cdc, whose pipeline passes it only to a MySQL driver property): timestamptz"
+                    + " values are instants (TIMESTAMP_LTZ), timestamp values are local date-times without a"
+                    + " zone; the pipeline's 'local-time-zone' decides how sinks render instants");
         }
         this.startupMode = options.string(SCAN_STARTUP_MODE).trim().toLowerCase(Locale.ROOT);
         if (!STARTUP_MODES.containsKey(startupMode)) {
@@ -218,8 +225,12 @@ public final class PostgresSourceSettings implements Serializable {
         this.closeIdleReaders = options.bool(SCAN_INCREMENTAL_CLOSE_IDLE_READER_ENABLED);
         this.lsnCommitCheckpointsDelay = options.nonNegativeInt(SCAN_LSN_COMMIT_CHECKPOINTS_DELAY);
         this.heartbeatInterval = options.nonNegativeDuration(HEARTBEAT_INTERVAL);
-        this.connectMaxRetries = options.positiveInt(CONNECT_MAX_RETRIES);
+        this.connectMaxRetries = connection.connectMaxRetries();
         this.connectionPoolSize = options.positiveInt(CONNECTION_POOL_SIZE);
+        if (options.isSet(CONNECTION_POOL_SIZE)) {
+            ineffectiveOptions.add("'" + CONNECTION_POOL_SIZE.key() + "' has no effect: pgcdc pools no"
+                    + " connections (the enumerator and each reader hold one; see 'Connections' in the README)");
+        }
         this.metadataColumns =
                 options.isSet(METADATA_LIST)
                         ? MetadataColumns.parse(METADATA_LIST.key(), options.string(METADATA_LIST))

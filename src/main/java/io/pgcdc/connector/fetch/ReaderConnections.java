@@ -77,7 +77,7 @@ public final class ReaderConnections implements AutoCloseable {
             discardJdbc();
         }
         if (jdbc == null) {
-            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(dbzConfig(), label, ledger));
+            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(config, label, ledger));
         } else {
             jdbc.relabel(label);
         }
@@ -231,14 +231,14 @@ public final class ReaderConnections implements AutoCloseable {
             action.run(current);
             return;
         }
-        try (TrackedPostgresConnection own = TrackedPostgresConnection.open(dbzConfig(), role(role), ledger)) {
+        try (TrackedPostgresConnection own = TrackedPostgresConnection.open(config, role(role), ledger)) {
             action.run(own);
         }
     }
 
     /** A short-lived labelled connection; the caller owns and closes it. */
     public TrackedPostgresConnection openConnection(String role) {
-        return TrackedPostgresConnection.open(dbzConfig(), role(role), ledger);
+        return TrackedPostgresConnection.open(config, role(role), ledger);
     }
 
     /** This reader's backfill slot (see {@link SlotNames#backfill}). */

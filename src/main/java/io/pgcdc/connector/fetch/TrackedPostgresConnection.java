@@ -2,6 +2,9 @@ package io.pgcdc.connector.fetch;
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+
+import io.pgcdc.connector.config.ConnectAttempts;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.source.ConnectionSettings;
 
@@ -38,21 +41,47 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
         this.ledger = ledger;
     }
 
-    /** Opens a connection now; a failure leaves nothing open and names the options to check. */
-    public static TrackedPostgresConnection open(PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
-        TrackedPostgresConnection connection = new TrackedPostgresConnection(config, role, ledger);
+    /**
+     * Opens a connection now, with {@code connect.max-retries} (see {@link ConnectAttempts}); a
+     * failure leaves nothing open and names the options to check.
+     */
+    public static TrackedPostgresConnection open(PostgresSourceConfig config, String role, ConnectionLedger ledger) {
+        String label = ConnectionSettings.applicationName(role);
         try {
-            connection.connect();
+            return ConnectAttempts.open(config.getConnectMaxRetries(), label, () -> {
+                TrackedPostgresConnection connection;
+                try {
+                    // connects: Debezium loads the type registry in the constructor
+                    connection = new TrackedPostgresConnection(config.getDbzConnectorConfig(), role, ledger);
+                } catch (RuntimeException e) {
+                    throw asConnectFailure(e);
+                }
+                try {
+                    connection.connect();
+                } catch (SQLException | RuntimeException e) {
+                    connection.close();
+                    throw e;
+                }
+                connection.markCounted();
+                return connection;
+            });
         } catch (SQLException e) {
-            connection.close();
+            String hint = ConnectAttempts.isTimeout(e)
+                    ? ConnectAttempts.timeoutHint(config.getConnectTimeout())
+                    : "check 'hostname', 'port', 'username', 'password' and the database in 'tables'";
             throw new IllegalStateException(
-                    "Cannot open a connection to PostgreSQL (" + ConnectionSettings.applicationName(role) + "): "
-                            + e.getMessage()
-                            + " (check 'hostname', 'port', 'username', 'password' and the database in 'tables')",
-                    e);
+                    "Cannot open a connection to PostgreSQL (" + label + "): " + e.getMessage() + " (" + hint + ")", e);
         }
-        connection.markCounted();
-        return connection;
+    }
+
+    /** Debezium wraps a failed connect in a runtime exception; the SQL failure is what counts. */
+    private static SQLException asConnectFailure(RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException) {
+                return new SQLException(t.getMessage(), ((SQLException) t).getSQLState(), e);
+            }
+        }
+        throw e;
     }
 
     private synchronized void markCounted() {

@@ -1,5 +1,7 @@
 package io.pgcdc.connector.source;
 
+import io.pgcdc.connector.config.ConnectAttempts;
+
 import java.io.Serializable;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -28,6 +30,7 @@ public final class ConnectionSettings implements Serializable {
     private final String username;
     private final String password;
     private final Duration connectTimeout;
+    private final int connectMaxRetries;
     private final Map<String, String> jdbcProperties;
 
     public ConnectionSettings(
@@ -37,6 +40,7 @@ public final class ConnectionSettings implements Serializable {
             String username,
             String password,
             Duration connectTimeout,
+            int connectMaxRetries,
             Map<String, String> jdbcProperties) {
         this.hostname = Objects.requireNonNull(hostname, "hostname");
         this.port = port;
@@ -44,6 +48,7 @@ public final class ConnectionSettings implements Serializable {
         this.username = Objects.requireNonNull(username, "username");
         this.password = password == null ? "" : password;
         this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+        this.connectMaxRetries = connectMaxRetries;
         this.jdbcProperties = Collections.unmodifiableMap(new TreeMap<>(jdbcProperties));
     }
 
@@ -71,6 +76,11 @@ public final class ConnectionSettings implements Serializable {
         return connectTimeout;
     }
 
+    /** Attempts after the first to open a connection whose failure may pass ({@link ConnectAttempts}). */
+    public int connectMaxRetries() {
+        return connectMaxRetries;
+    }
+
     /** The {@code jdbc.properties.*} options, prefix removed. */
     public Map<String, String> jdbcProperties() {
         return jdbcProperties;
@@ -80,16 +90,33 @@ public final class ConnectionSettings implements Serializable {
         return "jdbc:postgresql://" + hostname + ":" + port + "/" + database;
     }
 
-    /** Driver properties for a connection labelled {@code pgcdc-<role>}. */
+    /**
+     * Driver properties for a connection labelled {@code pgcdc-<role>} from its first instant,
+     * that gives up connecting and logging in after {@code connect.timeout}.
+     */
     public Properties driverProperties(String role) {
         Properties props = new Properties();
         props.putAll(jdbcProperties);
         props.setProperty("user", username);
         props.setProperty("password", password);
         props.setProperty("ApplicationName", applicationName(role));
-        long timeoutSeconds = Math.max(1, connectTimeout.getSeconds());
-        props.setProperty("connectTimeout", String.valueOf(timeoutSeconds));
-        props.setProperty("loginTimeout", String.valueOf(timeoutSeconds));
+        timeoutProperties().forEach(props::putIfAbsent);
+        return props;
+    }
+
+    /**
+     * pgjdbc's properties for {@code connect.timeout}, and for sending {@code application_name}
+     * with the login rather than in a statement after it (pgjdbc does so only for a server it may
+     * assume to be 9.0 or later; every supported one is). The user's {@code jdbc.properties.*}
+     * take precedence.
+     */
+    public Map<String, String> timeoutProperties() {
+        Map<String, String> props = new TreeMap<>();
+        String seconds = String.valueOf(Math.max(1, connectTimeout.getSeconds()));
+        props.put("connectTimeout", seconds);
+        props.put("loginTimeout", seconds);
+        props.put("assumeMinServerVersion", "9.0");
+        jdbcProperties.keySet().forEach(props::remove);
         return props;
     }
 
@@ -103,7 +130,8 @@ public final class ConnectionSettings implements Serializable {
      */
     public Connection open(String role) throws SQLException {
         try {
-            return DriverManager.getConnection(jdbcUrl(), driverProperties(role));
+            return ConnectAttempts.open(connectMaxRetries, applicationName(role),
+                    () -> DriverManager.getConnection(jdbcUrl(), driverProperties(role)));
         } catch (SQLException e) {
             throw new SQLException(describeConnectFailure(e), e.getSQLState(), e);
         }
@@ -123,7 +151,9 @@ public final class ConnectionSettings implements Serializable {
                 break;
             case "08001": // unable to connect
             case "08004":
-                hint = "check the options 'hostname' and 'port' and that the server accepts TCP connections";
+                hint = ConnectAttempts.isTimeout(e)
+                        ? ConnectAttempts.timeoutHint(connectTimeout)
+                        : "check the options 'hostname' and 'port' and that the server accepts TCP connections";
                 break;
             default:
                 hint = "check 'hostname', 'port', 'username', 'password' and the database in 'tables'";
@@ -157,6 +187,7 @@ public final class ConnectionSettings implements Serializable {
                 && username.equals(that.username)
                 && password.equals(that.password)
                 && connectTimeout.equals(that.connectTimeout)
+                && connectMaxRetries == that.connectMaxRetries
                 && jdbcProperties.equals(that.jdbcProperties);
     }
 

@@ -22,9 +22,11 @@ public final class MetadataColumns {
     public static final String TABLE_NAME = "table_name";
     public static final String DATABASE_NAME = "database_name";
     public static final String SCHEMA_NAME = "schema_name";
+    /** The change's kind: {@code +I} (an insert or a snapshot row), {@code +U} (an update), {@code -D}. */
+    public static final String ROW_KIND = "row_kind";
 
-    public static final List<String> ALL =
-            Collections.unmodifiableList(Arrays.asList(OP_TS, TABLE_NAME, DATABASE_NAME, SCHEMA_NAME));
+    public static final List<String> ALL = Collections.unmodifiableList(
+            Arrays.asList(OP_TS, TABLE_NAME, DATABASE_NAME, SCHEMA_NAME, ROW_KIND));
 
     private MetadataColumns() {}
 
@@ -52,7 +54,8 @@ public final class MetadataColumns {
             new Column(OP_TS, DataTypes.BIGINT().notNull(), Long.class),
             new Column(TABLE_NAME, DataTypes.STRING().notNull(), String.class),
             new Column(DATABASE_NAME, DataTypes.STRING().notNull(), String.class),
-            new Column(SCHEMA_NAME, DataTypes.STRING().notNull(), String.class)
+            new Column(SCHEMA_NAME, DataTypes.STRING().notNull(), String.class),
+            new Column(ROW_KIND, DataTypes.STRING().notNull(), String.class)
         };
     }
 

@@ -89,9 +89,6 @@ public class PostgresDataSource implements DataSource {
         factory.setIncludePartitionedTables(settings.includePartitionedTables);
         factory.scanNewlyAddedTableEnabled(settings.scanNewlyAddedTables);
         factory.decodingPluginName(settings.decodingPluginName);
-        if (settings.serverTimeZone != null) {
-            factory.serverTimeZone(settings.serverTimeZone);
-        }
         factory.startupOptions(settings.startupOptions());
         factory.splitSize(settings.chunkSize);
         factory.fetchSize(settings.fetchSize);
@@ -142,6 +139,11 @@ public class PostgresDataSource implements DataSource {
                 settings.publicationAutocreateMode.equals("filtered") ? "disabled" : settings.publicationAutocreateMode);
         for (Map.Entry<String, String> entry : settings.connection.jdbcProperties().entrySet()) {
             props.setProperty("database." + entry.getKey(), entry.getValue());
+        }
+        // connect.timeout and the early application_name for Debezium's connections too,
+        // replication connections included
+        for (Map.Entry<String, String> entry : settings.connection.timeoutProperties().entrySet()) {
+            props.putIfAbsent("database." + entry.getKey(), entry.getValue());
         }
         return props;
     }

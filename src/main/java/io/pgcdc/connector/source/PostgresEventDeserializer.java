@@ -251,6 +251,10 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
                 case MetadataColumns.DATABASE_NAME:
                     meta.put(column, database);
                     break;
+                case MetadataColumns.ROW_KIND:
+                    meta.put(column, op == Envelope.Operation.DELETE ? "-D"
+                            : op == Envelope.Operation.UPDATE ? "+U" : "+I");
+                    break;
                 default:
                     break;
             }

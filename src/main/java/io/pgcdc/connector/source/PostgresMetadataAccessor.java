@@ -90,7 +90,7 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
                 new io.debezium.relational.TableId(
                         null, tableId.getSchemaName(), tableId.getTableName());
         try (PostgresConnection jdbc =
-                TrackedPostgresConnection.open(config.getDbzConnectorConfig(), ROLE, new ConnectionLedger(ROLE))) {
+                TrackedPostgresConnection.open(config, ROLE, new ConnectionLedger(ROLE))) {
             TableChange change = new CustomPostgresSchema(jdbc, config).getTableSchema(dbzId);
             return deserializer.register(dbzId, change.getTable()).getSchema();
         }

@@ -169,13 +169,12 @@ class PostgresDataSourceFactoryTest {
         assertThat(config.getStartupOptions().startupMode.name()).isEqualTo("LATEST_OFFSET");
         assertThat(config.getDbzProperties().getProperty("database.tcpKeepAlive")).isEqualTo("true");
         assertThat(config.getDbzProperties().getProperty("poll.interval.ms")).isEqualTo("50");
-        assertThat(config.getServerTimeZone()).isEqualTo("UTC");
         assertThat(config.getTableFilters().dataCollectionFilter().isIncluded(
                 new io.debezium.relational.TableId(null, "public", "orders"))).isTrue();
         assertThat(config.getTableFilters().dataCollectionFilter().isIncluded(
                 new io.debezium.relational.TableId(null, "public", "order_archive"))).isFalse();
         assertThat(source.supportedMetadataColumns()).extracting(c -> c.getName())
-                .containsExactly("op_ts", "table_name", "database_name", "schema_name");
+                .containsExactly("op_ts", "table_name", "database_name", "schema_name", "row_kind");
         assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty())).isTrue();
     }
 

@@ -84,7 +84,7 @@ class PgcdcFetchTaskContextTest {
     /** Discovers the captured tables' schemas as the enumerator does, over a connection of its own. */
     private static Map<TableId, TableChange> discover(PostgresSourceConfig config) throws SQLException {
         try (TrackedPostgresConnection jdbc = TrackedPostgresConnection.open(
-                config.getDbzConnectorConfig(), "test-discovery", new ConnectionLedger("test"))) {
+                config, "test-discovery", new ConnectionLedger("test"))) {
             List<TableId> tables = TableDiscoveryUtils.listTables(
                     config.getDatabaseList().get(0), jdbc, config.getTableFilters(), false);
             return new CustomPostgresSchema(jdbc, config).getTableSchema(tables);

@@ -167,6 +167,19 @@ public final class PipelineJob implements AutoCloseable {
         drainer.join(timeout.toMillis());
     }
 
+    /**
+     * Waits until the job fails and returns why; an {@link AssertionError} if it ends otherwise,
+     * a {@link java.util.concurrent.TimeoutException} if it is still running after the timeout.
+     */
+    public Throwable awaitFailure(Duration timeout) throws Exception {
+        try {
+            client.getJobExecutionResult().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        }
+        throw new AssertionError("The job finished without failing");
+    }
+
     /** Threads of the job still alive (see {@link ThreadsLeft}). */
     public List<String> threadsLeft() {
         return ThreadsLeft.since(threadsBefore);

@@ -178,6 +178,8 @@ public final class PostgresServer {
                         // a server log the tests can read back with pg_read_file
                         .setServerConfig("logging_collector", "on")
                         .setServerConfig("log_filename", "postgresql.log")
+                        // each session's application_name as it logged in (ConnectionOptionsTest)
+                        .setServerConfig("log_connections", "on")
                         .setPGStartupWait(Duration.ofSeconds(120));
         overrides.forEach(builder::setServerConfig);
         if (OTHER_VERSION != null) {
@@ -282,6 +284,7 @@ public final class PostgresServer {
         props.setProperty("user", user);
         props.setProperty("password", password);
         props.setProperty("ApplicationName", "test-harness");
+        props.setProperty("assumeMinServerVersion", "9.0"); // the label goes with the login
         return DriverManager.getConnection(jdbcUrl(database), props);
     }
 

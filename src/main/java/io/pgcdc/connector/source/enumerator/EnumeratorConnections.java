@@ -70,7 +70,7 @@ final class EnumeratorConnections implements AutoCloseable {
             throw new IllegalStateException("The enumerator's connections are closed");
         }
         if (jdbc == null) {
-            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(dbzConfig(), ROLE, ledger));
+            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(config, ROLE, ledger));
         }
         return jdbc;
     }
