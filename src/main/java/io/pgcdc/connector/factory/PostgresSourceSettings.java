@@ -3,6 +3,7 @@ package io.pgcdc.connector.factory;
 import org.apache.flink.cdc.common.configuration.ConfigOption;
 import org.apache.flink.cdc.connectors.base.options.StartupOptions;
 
+import io.pgcdc.connector.config.ShadedNames;
 import io.pgcdc.connector.config.SlotNames;
 import io.pgcdc.connector.source.ConnectionSettings;
 import io.pgcdc.connector.source.MetadataColumns;
@@ -126,10 +127,11 @@ public final class PostgresSourceSettings implements Serializable {
         Map<String, String> debezium = new HashMap<>();
         for (Map.Entry<String, String> entry : raw.entrySet()) {
             if (entry.getKey().startsWith(JDBC_PROPERTIES_PREFIX)) {
-                jdbcProperties.put(
-                        entry.getKey().substring(JDBC_PROPERTIES_PREFIX.length()), entry.getValue());
+                // class names are those of the libraries as relocated inside the plugin jar
+                jdbcProperties.put(entry.getKey().substring(JDBC_PROPERTIES_PREFIX.length()),
+                        ShadedNames.translate(entry.getValue()));
             } else if (entry.getKey().startsWith(DEBEZIUM_PREFIX)) {
-                debezium.put(entry.getKey().substring(DEBEZIUM_PREFIX.length()), entry.getValue());
+                debezium.put(entry.getKey().substring(DEBEZIUM_PREFIX.length()), ShadedNames.translate(entry.getValue()));
             }
         }
         this.debeziumProperties = Collections.unmodifiableMap(debezium);

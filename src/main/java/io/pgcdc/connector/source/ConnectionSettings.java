@@ -4,7 +4,6 @@ import io.pgcdc.connector.config.ConnectAttempts;
 
 import java.io.Serializable;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Collections;
@@ -130,8 +129,9 @@ public final class ConnectionSettings implements Serializable {
      */
     public Connection open(String role) throws SQLException {
         try {
+            // our own pgjdbc, never another one a shared lib/ registered with DriverManager first
             return ConnectAttempts.open(connectMaxRetries, applicationName(role),
-                    () -> DriverManager.getConnection(jdbcUrl(), driverProperties(role)));
+                    () -> new org.postgresql.Driver().connect(jdbcUrl(), driverProperties(role)));
         } catch (SQLException e) {
             throw new SQLException(describeConnectFailure(e), e.getSQLState(), e);
         }

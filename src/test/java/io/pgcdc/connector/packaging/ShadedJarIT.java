@@ -16,8 +16,10 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The plugin jar built by the package phase: one jar, everything inside, clashing libs relocated. */
+/** The plugin jar built by the package phase: one jar, every bundled class relocated under io/pgcdc/. */
 class ShadedJarIT {
+
+    private static final String SHADED = "io/pgcdc/shaded/";
 
     private static Path pluginJar() throws IOException {
         try (Stream<Path> files = Files.list(Paths.get("target"))) {
@@ -28,30 +30,58 @@ class ShadedJarIT {
         }
     }
 
+    private static List<String> names(JarFile jar) {
+        return jar.stream().map(JarEntry::getName).filter(n -> !n.endsWith("/")).collect(Collectors.toList());
+    }
+
     @Test
-    void containsTheConnectorAndItsDependenciesRelocated() throws Exception {
+    void everyClassLivesUnderIoPgcdc() throws Exception {
         try (JarFile jar = new JarFile(pluginJar().toFile())) {
-            List<String> names = jar.stream().map(JarEntry::getName).collect(Collectors.toList());
+            List<String> names = names(jar);
             assertThat(names).contains(
                     "io/pgcdc/connector/factory/PostgresDataSourceFactory.class",
-                    "org/apache/flink/cdc/connectors/postgres/source/PostgresDialect.class",
-                    "io/debezium/connector/postgresql/PostgresConnectorConfig.class",
-                    "org/postgresql/Driver.class",
-                    "io/pgcdc/shaded/com/zaxxer/hikari/HikariDataSource.class",
-                    "io/pgcdc/shaded/org/apache/kafka/connect/data/Struct.class");
-            assertThat(names).noneMatch(n -> n.startsWith("org/apache/kafka/")
-                    || n.startsWith("com/zaxxer/")
-                    || n.startsWith("com/fasterxml/")
-                    || n.startsWith("com/google/"));
+                    SHADED + "org/apache/flink/cdc/connectors/postgres/source/PostgresDialect.class",
+                    SHADED + "io/debezium/connector/postgresql/PostgresConnectorConfig.class",
+                    SHADED + "io/debezium/connector/postgresql/build.version",
+                    SHADED + "org/postgresql/Driver.class",
+                    SHADED + "com/zaxxer/hikari/HikariDataSource.class",
+                    SHADED + "org/apache/kafka/connect/data/Struct.class");
+            assertThat(names.stream().filter(n -> n.endsWith(".class")))
+                    .as("classes outside io/pgcdc/ (multi-release copies included)")
+                    .allMatch(n -> n.startsWith("io/pgcdc/"));
+            assertThat(names).noneMatch(n -> n.startsWith("META-INF/versions/"));
+            assertThat(names.stream().filter(n -> !n.startsWith("io/pgcdc/") && !n.startsWith("META-INF/")))
+                    .as("resources outside io/pgcdc/ and META-INF/")
+                    .containsOnly("LICENSE", "NOTICE");
             assertThat(names).doesNotContain("META-INF/services/org.apache.flink.table.factories.Factory");
+            assertThat(readLines(jar, "META-INF/services/org.apache.flink.cdc.common.factories.Factory"))
+                    .containsExactly("io.pgcdc.connector.factory.PostgresDataSourceFactory");
+            assertThat(readLines(jar, "META-INF/services/java.sql.Driver"))
+                    .containsExactly("io.pgcdc.shaded.org.postgresql.Driver");
+            assertThat(names.stream().filter(n -> n.startsWith("META-INF/services/")))
+                    .allMatch(n -> n.startsWith("META-INF/services/io.pgcdc.")
+                            || n.equals("META-INF/services/java.sql.Driver")
+                            || n.equals("META-INF/services/org.apache.flink.cdc.common.factories.Factory"));
+        }
+    }
 
-            JarEntry spi = jar.getJarEntry("META-INF/services/org.apache.flink.cdc.common.factories.Factory");
-            assertThat(spi).as("pipeline factory SPI file").isNotNull();
-            try (InputStream in = jar.getInputStream(spi)) {
-                String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                assertThat(text.lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#")))
-                        .containsExactly("io.pgcdc.connector.factory.PostgresDataSourceFactory");
-            }
+    @Test
+    void patchedDebeziumCopiesOfPostgresCdcWin() throws Exception {
+        // flink-connector-postgres-cdc ships its own PostgresReplicationConnection (with setEndingPos);
+        // the shade plugin keeps the first copy it meets, so the dependency order decides.
+        try (JarFile jar = new JarFile(pluginJar().toFile());
+                InputStream in = jar.getInputStream(jar.getJarEntry(
+                        SHADED + "io/debezium/connector/postgresql/connection/PostgresReplicationConnection.class"))) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)).contains("setEndingPos");
+        }
+    }
+
+    private static List<String> readLines(JarFile jar, String name) throws IOException {
+        JarEntry entry = jar.getJarEntry(name);
+        assertThat(entry).as(name).isNotNull();
+        try (InputStream in = jar.getInputStream(entry)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::trim)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).collect(Collectors.toList());
         }
     }
 }

@@ -75,6 +75,26 @@ public final class TestDatabase {
         return rows;
     }
 
+    /** Rows of a query keyed by its first column, each a column-name-to-text map in column order. */
+    public java.util.Map<String, java.util.Map<String, String>> rowsByFirstColumn(String sql) {
+        java.util.Map<String, java.util.Map<String, String>> rows = new java.util.TreeMap<>();
+        try (Connection c = connect();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                java.util.Map<String, String> row = new java.util.LinkedHashMap<>();
+                for (int i = 1; i <= columns; i++) {
+                    row.put(rs.getMetaData().getColumnLabel(i), String.valueOf(rs.getString(i)));
+                }
+                rows.put(rs.getString(1), row);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL failed: " + e.getMessage(), e);
+        }
+        return rows;
+    }
+
     /** {@code server_version_num}, e.g. 170011. */
     public int serverVersionNum() {
         return (int) queryLong("SELECT current_setting('server_version_num')");
