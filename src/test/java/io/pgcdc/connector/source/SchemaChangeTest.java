@@ -9,10 +9,12 @@ import org.apache.flink.cdc.common.schema.Column;
 import org.apache.flink.cdc.common.schema.Schema;
 import org.apache.flink.cdc.common.types.DataTypes;
 
+import io.pgcdc.connector.testbed.LogCapture;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -123,6 +125,44 @@ class SchemaChangeTest {
                             "SCHEMA " + new AddColumnEvent(T, Collections.singletonList(
                                     AddColumnEvent.last(Column.physicalColumn("more", DataTypes.INT())))),
                             "+I public.t[5, e, 5, z, 55]");
+        }
+    }
+
+    /**
+     * At parallelism 2 the stream split is created only after a checkpoint that follows the
+     * snapshot, and it starts at the snapshot's high watermark: DDL in between must be replayed
+     * from the schema the snapshot read, not from the catalog of the moment the split is created
+     * (which made later DDL look like it happened first: columns dropped and added again, rows in
+     * the wrong layout downstream).
+     */
+    @Test
+    void ddlBeforeTheStreamStartsIsReplayedInOrder(TestDatabase db, @TempDir Path savepoints) throws Exception {
+        create(db);
+        String savepoint;
+        try (LogCapture warnings = LogCapture.atLeast(Level.WARN);
+                PipelineJob job = PipelineJob.start(source(db, true), 2, PipelineJob.withoutCheckpoints())) {
+            // the collected rows show only after a checkpoint; the enumerator says when the snapshot is done
+            assertThat(TestDatabase.await(Duration.ofMinutes(1), () -> warnings.text().contains(
+                    "All snapshot splits finished; at parallelism 2 the stream starts only after the next completed"
+                            + " checkpoint, and no checkpoint has been taken yet"))).as(warnings.text()).isTrue();
+            savepoint = job.stopWithSavepoint(savepoints); // the stream split does not exist yet
+        }
+        db.execute("INSERT INTO t VALUES (3, 'c', 3)", "ALTER TABLE t ADD COLUMN extra TEXT",
+                "INSERT INTO t VALUES (4, 'd', 4, 'x')", "ALTER TABLE t RENAME COLUMN name TO title",
+                "INSERT INTO t VALUES (5, 'e', 5, 'y')");
+        try (PipelineJob job = PipelineJob.start(source(db, true), 2, PipelineJob.restoringFrom(savepoint))) {
+            job.await("the last row", Duration.ofMinutes(1), log -> log.dataLines().contains("+I public.t[5, e, 5, y]"));
+            List<String> lines = job.log().lines();
+            assertThat(lines.get(0)).as("the stream announces the schema the snapshot read")
+                    .isEqualTo("CREATE public.t columns={`id` INT NOT NULL,`name` VARCHAR(20),`n` INT}, primaryKeys=id, options=()");
+            assertThat(lines.subList(1, lines.size()))
+                    .containsExactly(
+                            "+I public.t[3, c, 3]",
+                            "SCHEMA " + new AddColumnEvent(T, Collections.singletonList(
+                                    AddColumnEvent.last(Column.physicalColumn("extra", DataTypes.STRING())))),
+                            "+I public.t[4, d, 4, x]",
+                            "SCHEMA " + new RenameColumnEvent(T, Collections.singletonMap("name", "title")),
+                            "+I public.t[5, e, 5, y]");
         }
     }
 

@@ -5,6 +5,7 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -81,7 +82,9 @@ public final class PipelineJob implements AutoCloseable {
         conf.addAll(settings);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
-        env.enableCheckpointing(1000);
+        // a checkpoint a second, unless the settings name an interval of their own
+        env.enableCheckpointing(settings.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                .map(Duration::toMillis).orElse(1000L));
         DataStream<Event> stream =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "postgres")
                         .uid("postgres-source")
@@ -106,6 +109,16 @@ public final class PipelineJob implements AutoCloseable {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, attempts);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, delay);
+        return conf;
+    }
+
+    /**
+     * Settings under which no checkpoint is taken unless asked for (savepoints still are): at
+     * parallelism above 1 the stream split then waits.
+     */
+    public static Configuration withoutCheckpoints() {
+        Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofHours(1));
         return conf;
     }
 

@@ -80,6 +80,8 @@ final class SnapshotAssigner {
     /** The chunk splitter's position after the chunks in {@link #remainingSplits}. */
     private ChunkSplitterState plannedUpTo;
     private Long checkpointIdToFinish;
+    /** Whether Flink has asked for a checkpoint of this enumerator since it started. */
+    private boolean checkpointTaken;
     private Throwable planningFailure;
     private boolean closed;
 
@@ -396,8 +398,14 @@ final class SnapshotAssigner {
                 if (parallelism == 1) {
                     // one reader: its snapshot records precede its stream records anyway
                     status = status.onFinish();
+                } else if (checkpointTaken) {
+                    LOG.info("All snapshot splits finished; the stream starts after the next completed checkpoint");
                 } else {
-                    LOG.info("All snapshot splits finished; a completed checkpoint marks the snapshot finished");
+                    // the usual reason a first try shows the snapshot and then nothing
+                    LOG.warn("All snapshot splits finished; at parallelism {} the stream starts only after the next"
+                            + " completed checkpoint, and no checkpoint has been taken yet. If checkpointing is"
+                            + " disabled (it always is under flink-cdc.sh --use-mini-cluster), the stream never"
+                            + " starts: set execution.checkpointing.interval, or run at parallelism 1", parallelism);
                 }
             }
         }
@@ -406,6 +414,7 @@ final class SnapshotAssigner {
     /** A copy of the state, taken atomically with respect to the planning thread. */
     SnapshotPendingSplitsState snapshotState(long checkpointId) {
         synchronized (lock) {
+            checkpointTaken = true;
             splitFinishedCheckpointIds.replaceAll((id, checkpoint) ->
                     checkpoint == UNDEFINED_CHECKPOINT_ID ? checkpointId : checkpoint);
             SnapshotPendingSplitsState state =
@@ -475,6 +484,13 @@ final class SnapshotAssigner {
      * The finished splits' chunks and high watermarks, in the order they were assigned (a
      * restored job's first, sorted by id): readers ask for them in groups by position.
      */
+    /** The schema each captured table had when its splits were planned: what the snapshot read. */
+    Map<TableId, TableChange> tableSchemas() {
+        synchronized (lock) {
+            return new HashMap<>(tableSchemas);
+        }
+    }
+
     List<FinishedSnapshotSplitInfo> finishedSplitInfos() {
         synchronized (lock) {
             if (!allSplitsFinished()) {

@@ -118,12 +118,15 @@ final class SnapshotThenStreamAssigner implements SplitAssigner {
         Offset stop = config.getStartupOptions().isSnapshotOnly() ? end : offsetFactory.createNoStoppingOffset();
         // many finished splits are sent to the reader in groups, on request
         boolean inGroups = finished.size() > config.getSplitMetaGroupSize();
+        // The stream starts at the snapshot's high watermark, so it starts from the schemas the
+        // snapshot read; the catalog may be ahead by now (the split is created a checkpoint after
+        // the snapshot ends, or after a restore), and DDL in between is replayed from the WAL.
         return new StreamSplit(
                 STREAM_SPLIT_ID,
                 start == null ? offsetFactory.createInitialOffset() : start,
                 stop,
                 inGroups ? new ArrayList<>() : finished,
-                new HashMap<>(),
+                snapshot.tableSchemas(),
                 finished.size(),
                 false,
                 true);
