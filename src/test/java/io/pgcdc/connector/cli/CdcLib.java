@@ -1,13 +1,23 @@
 package io.pgcdc.connector.cli;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -59,21 +69,80 @@ final class CdcLib {
         return flinkLib;
     }
 
-    /** What a Flink CDC distribution's {@code lib/} holds besides connectors (and the values connector). */
-    List<Path> cdcLib() {
-        return cdcLib;
-    }
-
     /**
-     * The class path {@code bin/flink-cdc.sh} builds: Flink's lib, then the CDC lib with the
-     * plugin jar and whatever else was dropped there.
+     * The class path {@code bin/flink-cdc.sh} builds: Flink's lib, then the CDC lib: the
+     * distribution's one jar, the values connector, the plugin jar and whatever else was dropped
+     * there.
      */
     List<Path> cliClassPath(List<Path> dropped) throws IOException {
         Set<Path> cp = new LinkedHashSet<>(flinkLib);
-        cp.addAll(cdcLib);
+        cp.add(distJar());
+        cp.addAll(connectors());
         cp.add(pluginJar());
         cp.addAll(dropped);
         return new ArrayList<>(cp);
+    }
+
+    /** The pipeline connectors of the CDC lib (the values sink). */
+    List<Path> connectors() {
+        return cdcLib.stream().filter(CdcLib::isConnector).collect(Collectors.toList());
+    }
+
+    /**
+     * {@code flink-cdc-dist-<version>.jar} as the distribution ships it: cli, composer, runtime,
+     * common and everything they need (Calcite, Janino, ...) in one jar, built here once from the
+     * resolved jars. It matters beyond the CLI's class path: the composer ships the jar holding
+     * {@code Event} and {@code EventSerializer} to the cluster through {@code pipeline.jars}, and
+     * a transform needs Calcite there. Service files are concatenated, signatures dropped, the
+     * first copy of anything else kept (the dist module shades the same way; its one relocation,
+     * of commons-cli, is not repeated: Flink's lib comes first on the class path).
+     */
+    Path distJar() throws IOException {
+        Path jar = dir().resolve("flink-cdc-dist-" + version + ".jar");
+        if (Files.exists(jar)) {
+            return jar;
+        }
+        Path partial = Files.createTempFile(dir(), "flink-cdc-dist-" + version, ".part");
+        Map<String, StringBuilder> services = new TreeMap<>();
+        Set<String> written = new HashSet<>();
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(partial), manifest)) {
+            written.add(JarFile.MANIFEST_NAME);
+            for (Path part : cdcLib) {
+                if (isConnector(part)) {
+                    continue;
+                }
+                try (JarFile in = new JarFile(part.toFile())) {
+                    for (JarEntry entry : java.util.Collections.list(in.entries())) {
+                        String name = entry.getName();
+                        if (entry.isDirectory() || name.matches("META-INF/[^/]+\\.(SF|DSA|RSA)")) {
+                            continue;
+                        }
+                        if (name.startsWith("META-INF/services/")) {
+                            services.computeIfAbsent(name, n -> new StringBuilder())
+                                    .append(new String(in.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8))
+                                    .append('\n');
+                        } else if (written.add(name)) {
+                            out.putNextEntry(new JarEntry(name));
+                            in.getInputStream(entry).transferTo(out);
+                            out.closeEntry();
+                        }
+                    }
+                }
+            }
+            for (Map.Entry<String, StringBuilder> service : services.entrySet()) {
+                out.putNextEntry(new JarEntry(service.getKey()));
+                out.write(service.getValue().toString().getBytes(StandardCharsets.UTF_8));
+                out.closeEntry();
+            }
+        }
+        Files.move(partial, jar, StandardCopyOption.ATOMIC_MOVE);
+        return jar;
+    }
+
+    private static boolean isConnector(Path jar) {
+        return jar.getFileName().toString().startsWith("flink-cdc-pipeline-connector-");
     }
 
     /** The shaded plugin jar under {@code target/} (or the one {@code -Dcli.it.plugin.jar} names). */
