@@ -1,5 +1,8 @@
 package io.pgcdc.connector.cli;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +33,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 final class CdcLib {
 
+    private static final Logger LOG = LoggerFactory.getLogger(CdcLib.class);
+
     static final String FLINK = "flink-1.20.1";
+    /** The Flink CDC versions the plugin jar is tested under (each built for Flink 1.20). */
+    static final String V3_5 = "3.5.0";
+
+    static final String V3_6 = "3.6.0";
 
     private final String version;
     private final List<Path> flinkLib;
@@ -46,9 +55,12 @@ final class CdcLib {
     static CdcLib of(String version) throws IOException {
         Path flink = dir().resolve(FLINK + ".classpath");
         Path cdc = dir().resolve("cdc-" + version + ".classpath");
-        assumeTrue(Files.exists(flink) && Files.exists(cdc),
-                "Flink CDC " + version + "'s CLI is not here: ../shared/maven is absent, so the cli-it profile did not"
-                        + " resolve it; the CLI tests are skipped");
+        if (!Files.exists(flink) || !Files.exists(cdc)) {
+            String why = "Flink CDC " + version + "'s CLI is not here: ../shared/maven is absent, so the cli-it profile"
+                    + " did not resolve it; the CLI tests are skipped";
+            LOG.warn(why); // the build's output shows it; the assumption only reaches the report
+            assumeTrue(false, why);
+        }
         List<Path> flinkJars = read(flink);
         Set<String> flinkNames = flinkJars.stream().map(p -> p.getFileName().toString()).collect(Collectors.toSet());
         List<Path> cdcJars = new ArrayList<>();

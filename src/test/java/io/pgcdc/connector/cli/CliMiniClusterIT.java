@@ -2,8 +2,9 @@ package io.pgcdc.connector.cli;
 
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.TestDatabase;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,17 +19,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * --use-mini-cluster} with the plugin jar in the CDC lib and a {@code values} sink. The composer
  * adds the plugin jar to {@code pipeline.jars}, so the job loads it a second time, child-first.
  * Snapshot and streamed rows reach the sink; the job is cancelled through Flink's REST API and
- * nothing of ours is left on the database.
+ * nothing of ours is left on the database. Under Flink CDC 3.5 and 3.6, the same plugin jar.
  */
 @ExtendWith(PostgresExtension.class)
 class CliMiniClusterIT {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
-    @Test
-    void snapshotAndStreamThroughTheCli(TestDatabase db) throws Exception {
-        CdcLib lib = CdcLib.of("3.5.0");
-        Path work = CdcLib.workDir("mini-cluster-3.5.0");
+    @ParameterizedTest(name = "Flink CDC {0}")
+    @ValueSource(strings = {CdcLib.V3_5, CdcLib.V3_6})
+    void snapshotAndStreamThroughTheCli(String version, TestDatabase db) throws Exception {
+        CdcLib lib = CdcLib.of(version);
+        Path work = CdcLib.workDir("mini-cluster-" + version);
         db.execute("CREATE TABLE orders (id INT PRIMARY KEY, item TEXT, qty INT)",
                 "INSERT INTO orders VALUES (1, 'apple', 3), (2, 'pear', 1), (3, 'plum', 7)");
         Path pipeline = work.resolve("pipeline.yaml");

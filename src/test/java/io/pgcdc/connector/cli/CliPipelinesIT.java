@@ -5,8 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.TestDatabase;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,30 +28,38 @@ import static org.assertj.core.api.Assertions.assertThat;
  * to a Flink session cluster with checkpointing (at parallelism 2 the stream starts after the
  * first checkpoint that follows the snapshot, as upstream's does): a transform, a route, schema
  * evolution with DDL while streaming; and every example pipeline with a {@code values} sink. The
- * sink's tables are rebuilt from its output and compared with PostgreSQL's, row for row.
+ * sink's tables are rebuilt from its output and compared with PostgreSQL's, row for row. Each
+ * runs under Flink CDC 3.5.0 and 3.6.0 with the same plugin jar.
  */
 @ExtendWith(PostgresExtension.class)
 class CliPipelinesIT {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
-    private static final String VERSION = "3.5.0";
+    /** A timestamptz as the values sink prints a TIMESTAMP_LTZ: the UTC local date-time's ISO text. */
+    private static final String UTC_TEXT =
+            "regexp_replace(regexp_replace(to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
+                    + " '0+$', ''), '\\.$', '')";
 
     /**
      * The plugin jar in Flink's lib too (loaded by the cluster's class loader and again from
      * {@code pipeline.jars}), next to another connector's unrelocated flink-cdc-base, Debezium and
      * pgjdbc, in both the cluster's and the CLI's class path.
      */
-    @Test
-    void transformRouteAndSchemaEvolutionAtParallelismTwo(TestDatabase db) throws Exception {
-        CdcLib lib = CdcLib.of(VERSION);
-        Path work = CdcLib.workDir("pipelines-" + VERSION);
+    @ParameterizedTest(name = "Flink CDC {0}")
+    @ValueSource(strings = {CdcLib.V3_5, CdcLib.V3_6})
+    void transformRouteAndSchemaEvolutionAtParallelismTwo(String version, TestDatabase db) throws Exception {
+        CdcLib lib = CdcLib.of(version);
+        Path work = CdcLib.workDir("pipelines-" + version);
         db.execute("CREATE TABLE orders (id INT PRIMARY KEY, item TEXT, qty INT)",
                 "INSERT INTO orders SELECT i, 'item' || i, i FROM generate_series(1, 6) i",
-                "CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, region TEXT)",
+                // timestamptz through a transform: TIMESTAMP_LTZ here, which transforms can evaluate
+                "CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, region TEXT,"
+                        + " seen TIMESTAMPTZ DEFAULT '2024-03-31 01:30:15+02')",
                 // UPPER fails on NULL (Flink CDC 3.5 and 3.6), and without FULL an update's before image has NULL names
                 "ALTER TABLE customers REPLICA IDENTITY FULL",
-                "INSERT INTO customers VALUES (1, 'ann', 'north'), (2, 'bob', 'south'), (3, 'cy', 'hidden'),"
-                        + " (4, 'dee', 'north'), (5, 'eve', 'east')",
+                "INSERT INTO customers VALUES (1, 'ann', 'north', '2024-01-02 03:04:05.125-08'),"
+                        + " (2, 'bob', 'south', DEFAULT), (3, 'cy', 'hidden', DEFAULT), (4, 'dee', 'north', NULL),"
+                        + " (5, 'eve', 'east', DEFAULT)",
                 "CREATE TABLE shard_1 (id INT PRIMARY KEY, v TEXT)", "CREATE TABLE shard_2 (id INT PRIMARY KEY, v TEXT)",
                 "INSERT INTO shard_1 VALUES (1, 'a'), (2, 'b'), (3, 'c')",
                 "INSERT INTO shard_2 VALUES (101, 'x'), (102, 'y'), (103, 'z')");
@@ -99,7 +108,7 @@ class CliPipelinesIT {
                     "DELETE FROM shard_1 WHERE id = 2");
             awaitTables(sink, db, "the stream", Map.of(
                     "public.orders", "SELECT id, quantity, note FROM orders",
-                    "public.customers", "SELECT id, name, region, upper(name) AS name_upper,"
+                    "public.customers", "SELECT id, name, region, " + UTC_TEXT.replace("%s", "seen") + " AS seen, upper(name) AS name_upper,"
                             + " CASE WHEN id = 2 THEN '+U' ELSE '+I' END AS last_kind"
                             + " FROM customers WHERE region <> 'hidden'",
                     "public.shards", "SELECT * FROM shard_1 UNION ALL SELECT * FROM shard_2"));
@@ -119,9 +128,10 @@ class CliPipelinesIT {
      * Every example pipeline whose sink is {@code values}, against the test database, with the
      * plugin jar in the cluster's lib too.
      */
-    @Test
-    void everyValuesExampleRuns(TestDatabase db) throws Exception {
-        CdcLib lib = CdcLib.of(VERSION);
+    @ParameterizedTest(name = "Flink CDC {0}")
+    @ValueSource(strings = {CdcLib.V3_5, CdcLib.V3_6})
+    void everyValuesExampleRuns(String version, TestDatabase db) throws Exception {
+        CdcLib lib = CdcLib.of(version);
         List<Path> examples;
         try (Stream<Path> files = Files.list(Paths.get("pipeline-examples"))) {
             examples = files.filter(p -> p.toString().endsWith(".yaml")).sorted().collect(Collectors.toList());
@@ -134,7 +144,7 @@ class CliPipelinesIT {
                 continue;
             }
             String name = example.getFileName().toString().replace(".yaml", "");
-            Path work = CdcLib.workDir("example-" + name + "-" + VERSION);
+            Path work = CdcLib.workDir("example-" + name + "-" + version);
             List<String> tables = prepareExampleTables(db, pipeline);
             Path file = work.resolve(name + ".yaml");
             yaml.writeValue(file.toFile(), pipeline);
