@@ -1,5 +1,7 @@
 package io.pgcdc.connector.config;
 
+import org.apache.flink.annotation.Internal;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,11 +12,12 @@ import java.time.Duration;
  * Connecting with {@code connect.max-retries}: a failure that may pass (the server cannot be
  * reached, is starting up or shutting down, has no free connection slot, or did not answer within
  * {@code connect.timeout}) is retried after a pause that doubles from 0.5 s up to 8 s; any other
- * failure (a wrong password, a missing database) fails at once. The last failure is thrown with
- * the number of attempts made.
+ * failure (a wrong password, a missing database) fails at once. The last failure is thrown with the
+ * number of attempts made.
  *
  * <p>Stateless; the pauses block the calling thread, and an interrupt ends them with the failure.
  */
+@Internal
 public final class ConnectAttempts {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConnectAttempts.class);
@@ -42,12 +45,25 @@ public final class ConnectAttempts {
                 return connect.open();
             } catch (SQLException e) {
                 if (!isTransient(e) || attempt > retries) {
-                    throw attempt == 1 ? e : new SQLException(
-                            e.getMessage() + " (" + attempt + " attempts, 'connect.max-retries' is " + retries + ")",
-                            e.getSQLState(), e);
+                    throw attempt == 1
+                            ? e
+                            : new SQLException(
+                                    e.getMessage()
+                                            + " ("
+                                            + attempt
+                                            + " attempts, 'connect.max-retries' is "
+                                            + retries
+                                            + ")",
+                                    e.getSQLState(),
+                                    e);
                 }
-                LOG.warn("Connecting {} failed (attempt {} of {}), trying again in {} ms: {}",
-                        what, attempt, retries + 1, pause, e.getMessage());
+                LOG.warn(
+                        "Connecting {} failed (attempt {} of {}), trying again in {} ms: {}",
+                        what,
+                        attempt,
+                        retries + 1,
+                        pause,
+                        e.getMessage());
                 try {
                     Thread.sleep(pause);
                 } catch (InterruptedException interrupted) {
@@ -67,7 +83,10 @@ public final class ConnectAttempts {
     public static boolean isTransient(SQLException e) {
         String state = e.getSQLState();
         return state != null
-                && (state.startsWith("08") || state.equals("57P03") || state.equals("57P01") || state.equals("53300"));
+                && (state.startsWith(SqlStates.CONNECTION_EXCEPTION_CLASS)
+                        || state.equals(SqlStates.CANNOT_CONNECT_NOW)
+                        || state.equals(SqlStates.ADMIN_SHUTDOWN)
+                        || state.equals(SqlStates.TOO_MANY_CONNECTIONS));
     }
 
     /** Whether the failure is pgjdbc's: the server did not complete the login in time. */
@@ -83,8 +102,9 @@ public final class ConnectAttempts {
 
     /** The hint for a login that did not complete within the timeout. */
     public static String timeoutHint(Duration timeout) {
-        return "the server did not complete the login within 'connect.timeout' (" + timeout.getSeconds()
-                + " s); check 'hostname' and 'port' (is a PostgreSQL server listening there?) and the"
-                + " server's load, or raise 'connect.timeout'";
+        return "the server did not complete the login within 'connect.timeout' ("
+                + timeout.getSeconds()
+                + " s); check 'hostname' and 'port' (is a PostgreSQL server listening there?) and"
+                + " the server's load, or raise 'connect.timeout'";
     }
 }

@@ -1,20 +1,25 @@
 package io.pgcdc.connector.config;
 
+import org.apache.flink.annotation.Internal;
+
 /**
- * Class names users write against pgjdbc, Debezium or Kafka Connect (e.g.
- * {@code jdbc.properties.sslfactory: org.postgresql.ssl.NonValidatingFactory}, a
- * {@code debezium.*} value naming a Debezium class), as they are named inside the plugin jar,
- * where these libraries are relocated under {@code io.pgcdc.shaded}. On an unshaded class path
- * (the project's own tests) names are left alone.
+ * Class names users write against pgjdbc, Debezium or Kafka Connect (e.g. {@code
+ * jdbc.properties.sslfactory: org.postgresql.ssl.NonValidatingFactory}, a {@code debezium.*} value
+ * naming a Debezium class), as they are named inside the plugin jar, where these libraries are
+ * relocated under {@code io.pgcdc.shaded}. On an unshaded class path (the project's own tests)
+ * names are left alone.
  */
+@Internal
 public final class ShadedNames {
 
     /**
-     * The original packages, assembled at run time: the shade plugin rewrites every string
-     * constant that starts with a relocated package, these included if written as literals.
+     * The original packages, assembled at run time: the shade plugin rewrites every string constant
+     * that starts with a relocated package, these included if written as literals.
      */
     private static final String[] ORIGINAL_PACKAGES = {
-        String.join(".", "org", "postgresql"), String.join(".", "io", "debezium"), String.join(".", "org", "apache", "kafka"),
+        String.join(".", "org", "postgresql"),
+        String.join(".", "io", "debezium"),
+        String.join(".", "org", "apache", "kafka"),
     };
 
     /** {@code io.pgcdc.shaded.} in the plugin jar, empty on an unshaded class path. */

@@ -1,9 +1,12 @@
 package io.pgcdc.connector.config;
 
+import org.apache.flink.annotation.Internal;
+
 /**
  * Schema, table and column names in SQL: always quoted, so that any name (upper case, a reserved
  * word, a space, a quote) means itself.
  */
+@Internal
 public final class SqlNames {
 
     private SqlNames() {}

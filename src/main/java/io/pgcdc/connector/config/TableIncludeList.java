@@ -1,16 +1,19 @@
 package io.pgcdc.connector.config;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Collection;
 import java.util.StringJoiner;
 
 /**
  * Debezium's {@code table.include.list} for tables known by their exact names. Debezium splits the
- * list on commas and compiles each entry as a case-insensitive regular expression of
- * {@code schema.table}: an entry must escape the regex's special characters, commas and the dot
- * between the parts, spell out white space (Debezium trims entries) and switch
- * case-insensitivity off, or {@code orders} also captured {@code Orders}, {@code a(b} failed to
- * compile, {@code a,b} became two entries and {@code trail } was lost.
+ * list on commas and compiles each entry as a case-insensitive regular expression of {@code
+ * schema.table}: an entry must escape the regex's special characters, commas and the dot between
+ * the parts, spell out white space (Debezium trims entries) and switch case-insensitivity off, or
+ * {@code orders} also captured {@code Orders}, {@code a(b} failed to compile, {@code a,b} became
+ * two entries and {@code trail } was lost.
  */
+@Internal
 public final class TableIncludeList {
 
     private TableIncludeList() {}

@@ -1,15 +1,19 @@
 package io.pgcdc.connector.factory;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.table.api.ValidationException;
 
+import io.pgcdc.connector.config.ConnectionSettings;
+import io.pgcdc.connector.config.OptionException;
+import io.pgcdc.connector.config.PostgresSourceSettings;
 import io.pgcdc.connector.config.SqlNames;
 import io.pgcdc.connector.config.SystemSchemas;
-import io.pgcdc.connector.source.ConnectionSettings;
+import io.pgcdc.connector.config.TablePattern;
 
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.PreparedStatement;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,15 +21,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES;
-import static io.pgcdc.connector.factory.PostgresSourceOptions.TABLES_EXCLUDE;
+import static io.pgcdc.connector.config.PostgresSourceOptions.TABLES;
+import static io.pgcdc.connector.config.PostgresSourceOptions.TABLES_EXCLUDE;
 
 /**
  * Resolves the {@code tables} and {@code tables.exclude} patterns against the database at job
- * creation and runs the {@link StartupChecks}, over one short connection that is always closed,
- * so a pattern that matches nothing or a misconfigured server fails before any slot or reader
- * exists.
+ * creation and runs the {@link StartupChecks}, over one short connection that is always closed, so
+ * a pattern that matches nothing or a misconfigured server fails before any slot or reader exists.
  */
+@Internal
 public final class CapturedTables {
 
     /**
@@ -33,11 +37,10 @@ public final class CapturedTables {
      * partitioned tables captured through their root, the roots instead of their partitions.
      */
     private static final String LIST_TABLES =
-            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
-                    + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                    + " WHERE (CASE WHEN ? THEN (c.relkind = 'r' AND NOT c.relispartition) OR c.relkind = 'p'"
-                    + " ELSE c.relkind = 'r' END)"
-                    + " AND " + SystemSchemas.excludedFrom("n.nspname")
+            "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n"
+                    + " ON n.oid = c.relnamespace WHERE (CASE WHEN ? THEN (c.relkind = 'r' AND NOT"
+                    + " c.relispartition) OR c.relkind = 'p' ELSE c.relkind = 'r' END) AND "
+                    + SystemSchemas.excludedFrom("n.nspname")
                     + " ORDER BY 1, 2";
 
     /** Role label of the validation connection in pg_stat_activity. */
@@ -77,7 +80,8 @@ public final class CapturedTables {
             for (String[] table : all) {
                 if (pattern.matches(table[0], table[1])) {
                     matched = true;
-                    if (!isExcluded(settings, table) && capturedKeys.add(table[0] + '\0' + table[1])) {
+                    if (!isExcluded(settings, table)
+                            && capturedKeys.add(table[0] + '\0' + table[1])) {
                         captured.add(table);
                     }
                 }
@@ -100,7 +104,9 @@ public final class CapturedTables {
         }
         Map<String, List<String[]>> byDottedName = new HashMap<>();
         for (String[] table : all) {
-            byDottedName.computeIfAbsent(table[0] + "." + table[1], k -> new ArrayList<>(1)).add(table);
+            byDottedName
+                    .computeIfAbsent(table[0] + "." + table[1], k -> new ArrayList<>(1))
+                    .add(table);
         }
         for (String[] table : captured) {
             checkNameSurvivesDebezium(table, byDottedName.get(table[0] + "." + table[1]));
@@ -116,7 +122,8 @@ public final class CapturedTables {
      * rather than failing or losing its changes later.
      */
     private static void checkNameSurvivesDebezium(String[] table, List<String[]> sameDottedName) {
-        io.debezium.relational.TableId id = new io.debezium.relational.TableId(null, table[0], table[1]);
+        io.debezium.relational.TableId id =
+                new io.debezium.relational.TableId(null, table[0], table[1]);
         io.debezium.relational.TableId read;
         try {
             read = io.debezium.relational.TableId.parse(id.toDoubleQuotedString(), false);
@@ -126,17 +133,26 @@ public final class CapturedTables {
         if (read == null || !table[0].equals(read.schema()) || !table[1].equals(read.table())) {
             throw new OptionException(
                     TABLES.key(),
-                    "captures table " + SqlNames.qualified(table[0], table[1]) + ", whose name Debezium cannot"
-                            + " carry (a quote at either end of the schema or table name, or two adjacent single"
-                            + " quotes or backticks); rename it, or leave it out with 'tables.exclude'");
+                    "captures table "
+                            + SqlNames.qualified(table[0], table[1])
+                            + ", whose name Debezium cannot carry (a quote at either end of the"
+                            + " schema or table name, or two adjacent single quotes or backticks);"
+                            + " rename it, or leave it out with 'tables.exclude'");
         }
         for (String[] other : sameDottedName) {
             if (!(other[0].equals(table[0]) && other[1].equals(table[1]))) {
                 throw new OptionException(
                         TABLES.key(),
-                        "captures table " + SqlNames.qualified(table[0], table[1]) + ", which Debezium cannot tell"
-                                + " from table " + SqlNames.qualified(other[0], other[1])
-                                + " (both read '" + table[0] + "." + table[1] + "'); rename one of them");
+                        "captures table "
+                                + SqlNames.qualified(table[0], table[1])
+                                + ", which Debezium cannot tell"
+                                + " from table "
+                                + SqlNames.qualified(other[0], other[1])
+                                + " (both read '"
+                                + table[0]
+                                + "."
+                                + table[1]
+                                + "'); rename one of them");
             }
         }
     }

@@ -1,9 +1,11 @@
 package io.pgcdc.connector.factory;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.common.configuration.ConfigOption;
 import org.apache.flink.cdc.common.factories.DataSourceFactory;
 import org.apache.flink.cdc.common.source.DataSource;
 
+import io.pgcdc.connector.config.PostgresSourceSettings;
 import io.pgcdc.connector.source.PostgresDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +17,7 @@ import java.util.Set;
  * The {@code postgres} pipeline source, found through SPI. Validates every option before touching
  * the database, then resolves the table patterns over one short connection.
  */
+@Internal
 public class PostgresDataSourceFactory implements DataSourceFactory {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresDataSourceFactory.class);
@@ -27,7 +30,7 @@ public class PostgresDataSourceFactory implements DataSourceFactory {
                 PostgresSourceSettings.parse(context.getFactoryConfiguration().toMap());
         List<String[]> captured = CapturedTables.resolve(settings);
         settings.ineffectiveOptions.forEach(LOG::warn);
-        return new PostgresDataSource(settings, captured);
+        return new PostgresDataSource(settings, captured, () -> CapturedTables.resolve(settings));
     }
 
     @Override

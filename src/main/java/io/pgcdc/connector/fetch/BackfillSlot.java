@@ -1,9 +1,10 @@
 package io.pgcdc.connector.fetch;
 
-import io.pgcdc.connector.config.SqlNames;
 import io.debezium.connector.postgresql.connection.Lsn;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.TableId;
+import io.pgcdc.connector.config.SqlNames;
+import io.pgcdc.connector.config.SqlStates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,10 +13,9 @@ import java.time.Duration;
 import java.util.function.Supplier;
 
 /**
- * One reader's backfill slot {@code <slot.name>_<subtask>}, created once for all the reader's
- * snapshot splits (upstream created and dropped one per split, each through its own replication
- * connection) and dropped when the reader closes. A stale inactive slot of the same name, left by a
- * task that died, is dropped before ours is created.
+ * One reader's backfill slot (named by {@link io.pgcdc.connector.config.SlotNames#backfill}),
+ * created once for all the reader's snapshot splits and dropped when the reader closes. A stale
+ * inactive slot of the same name, left by a task that died, is dropped before ours is created.
  *
  * <p>With pgoutput, the slot also answers whether a split's table changed between its low and high
  * watermark by peeking at the decoded changes over the reader's ordinary JDBC connection; when it
@@ -27,7 +27,6 @@ final class BackfillSlot {
     private static final Logger LOG = LoggerFactory.getLogger(BackfillSlot.class);
     private static final Duration RELEASE_WAIT = Duration.ofSeconds(10);
     private static final Duration FLUSH_WAIT = Duration.ofSeconds(10);
-    private static final String QUERY_CANCELED = "57014";
 
     // pgoutput protocol 1 message tags: Insert, Update, Delete (relation oid follows) and Truncate
     private static final String CHANGES_OF_TABLE =
@@ -42,11 +41,20 @@ final class BackfillSlot {
     private final String plugin;
     private final String publication;
     private final Supplier<PostgresConnection> connection;
-    /** Whether a slot of this name left on the server is ours to drop (set once we start creating it). */
+
+    /**
+     * Whether a slot of this name left on the server is ours to drop (set once we start creating
+     * it).
+     */
     private volatile boolean ours;
+
     private boolean dropped;
 
-    BackfillSlot(String name, String plugin, String publication, Supplier<PostgresConnection> connection) {
+    BackfillSlot(
+            String name,
+            String plugin,
+            String publication,
+            Supplier<PostgresConnection> connection) {
         this.name = name;
         this.plugin = plugin;
         this.publication = publication;
@@ -64,13 +72,18 @@ final class BackfillSlot {
         Integer activePid = activePid(jdbc, name);
         if (activePid != null && activePid > 0) {
             throw new IllegalStateException(
-                    "Backfill slot '" + name + "' is in use by backend " + activePid
-                            + "; is another job running with the same 'slot.name'? Give each job its own 'slot.name'.");
+                    "Backfill slot '"
+                            + name
+                            + "' is in use by backend "
+                            + activePid
+                            + "; is another job running with the same 'slot.name'? Give each job"
+                            + " its own 'slot.name'.");
         }
         ours = true;
         if (activePid != null) {
             LOG.info("Dropping stale backfill slot '{}' left by an earlier task", name);
-            jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+            jdbc.prepareQuery(
+                    "SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
         }
         jdbc.prepareQuery(
                 "SELECT * FROM pg_create_logical_replication_slot(?, ?)",
@@ -89,20 +102,24 @@ final class BackfillSlot {
     /**
      * Whether the slot decoded any insert, update, delete or truncate of the table committed before
      * {@code upTo}. Only pgoutput can be peeked at this way; other plugins always answer true, so
-     * the backfill runs as upstream's does.
+     * the backfill replays the changes through Debezium.
      */
     boolean hasChanges(TableId table, Lsn upTo) throws SQLException {
         if (!"pgoutput".equals(plugin)) {
             return true;
         }
         if (!awaitFlushed(upTo)) {
-            LOG.info("WAL up to {} was not flushed within {}; replaying the backfill to be safe", upTo, FLUSH_WAIT);
+            LOG.info(
+                    "WAL up to {} was not flushed within {}; replaying the backfill to be safe",
+                    upTo,
+                    FLUSH_WAIT);
             return true;
         }
         awaitReleased(connection.get(), name);
         String qualified = SqlNames.qualified(table.schema(), table.table());
         long changes =
-                connection.get()
+                connection
+                        .get()
                         .prepareQueryAndMap(
                                 CHANGES_OF_TABLE,
                                 ps -> {
@@ -124,7 +141,8 @@ final class BackfillSlot {
         long deadline = System.nanoTime() + FLUSH_WAIT.toNanos();
         while (true) {
             boolean flushed =
-                    connection.get()
+                    connection
+                            .get()
                             .prepareQueryAndMap(
                                     "SELECT pg_current_wal_flush_lsn() >= ?::pg_lsn",
                                     ps -> ps.setString(1, upTo.asString()),
@@ -147,10 +165,12 @@ final class BackfillSlot {
     /** Lets the slot release WAL before {@code lsn}; it never moves backwards. */
     void advanceTo(Lsn lsn) throws SQLException {
         awaitReleased(connection.get(), name);
-        connection.get()
+        connection
+                .get()
                 .prepareQuery(
-                        "SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM pg_replication_slots"
-                                + " WHERE slot_name = ? AND confirmed_flush_lsn < ?::pg_lsn",
+                        "SELECT pg_replication_slot_advance(slot_name, ?::pg_lsn) FROM"
+                            + " pg_replication_slots WHERE slot_name = ? AND confirmed_flush_lsn <"
+                            + " ?::pg_lsn",
                         ps -> {
                             ps.setString(1, lsn.asString());
                             ps.setString(2, name);
@@ -184,11 +204,14 @@ final class BackfillSlot {
                 if (pid == null) {
                     return false;
                 }
-                jdbc.prepareQuery("SELECT pg_drop_replication_slot(?)", ps -> ps.setString(1, name), rs -> {});
+                jdbc.prepareQuery(
+                        "SELECT pg_drop_replication_slot(?)",
+                        ps -> ps.setString(1, name),
+                        rs -> {});
                 return true;
             } catch (SQLException e) {
                 // the cancel the reader's close sent for another statement can land on this one
-                if (!QUERY_CANCELED.equals(e.getSQLState()) || attempt == 2) {
+                if (!SqlStates.QUERY_CANCELED.equals(e.getSQLState()) || attempt == 2) {
                     throw e;
                 }
             }
@@ -222,7 +245,6 @@ final class BackfillSlot {
                 ps -> ps.setString(1, name),
                 rs -> rs.next() ? rs.getInt(1) : null);
     }
-
 
     @Override
     public String toString() {

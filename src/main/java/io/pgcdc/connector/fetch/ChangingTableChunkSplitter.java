@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
 import org.apache.flink.cdc.connectors.base.dialect.JdbcDataSourceDialect;
 import org.apache.flink.cdc.connectors.base.source.assigner.state.ChunkSplitterState;
@@ -20,14 +21,16 @@ import java.util.Objects;
 /**
  * postgres-cdc's chunk splitter for tables that change while they are split; where it failed the
  * enumerator, and with it the job on every restart again, the splitting ends:
+ *
  * <ul>
- *   <li>a captured table dropped: its chunks planned so far read no rows (see
- *       {@link SnapshotSplitScan});
- *   <li>rows at the table's end deleted (or a restored splitter position past the rows left):
- *       no next chunk end exists, so the chunk from the previous end on is the last, unbounded one
+ *   <li>a captured table dropped: its chunks planned so far read no rows (see {@link
+ *       SnapshotSplitScan});
+ *   <li>rows at the table's end deleted (or a restored splitter position past the rows left): no
+ *       next chunk end exists, so the chunk from the previous end on is the last, unbounded one
  *       (flink-cdc-base compared the missing end and failed with a NullPointerException).
  * </ul>
  */
+@Internal
 public final class ChangingTableChunkSplitter extends PostgresChunkSplitter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChangingTableChunkSplitter.class);
@@ -36,7 +39,9 @@ public final class ChangingTableChunkSplitter extends PostgresChunkSplitter {
     private volatile TableId dropped;
 
     public ChangingTableChunkSplitter(
-            JdbcSourceConfig sourceConfig, JdbcDataSourceDialect dialect, ChunkSplitterState state) {
+            JdbcSourceConfig sourceConfig,
+            JdbcDataSourceDialect dialect,
+            ChunkSplitterState state) {
         super(sourceConfig, dialect, state);
     }
 
@@ -48,7 +53,10 @@ public final class ChangingTableChunkSplitter extends PostgresChunkSplitter {
             if (!TableAttributes.isUndefinedTable(e)) {
                 throw e;
             }
-            LOG.warn("Table {} was dropped while its snapshot was being planned; it is left out of the snapshot", tableId);
+            LOG.warn(
+                    "Table {} was dropped while its snapshot was being planned; it is left out of"
+                            + " the snapshot",
+                    tableId);
             dropped = tableId;
             return Collections.emptyList();
         }
@@ -56,16 +64,22 @@ public final class ChangingTableChunkSplitter extends PostgresChunkSplitter {
 
     /** A chunk end that no longer exists (no rows left after it) is past the table's maximum. */
     @Override
-    protected boolean isChunkEndGeMax(JdbcConnection jdbc, Object chunkEnd, Object max, Column splitColumn)
+    protected boolean isChunkEndGeMax(
+            JdbcConnection jdbc, Object chunkEnd, Object max, Column splitColumn)
             throws SQLException {
-        return chunkEnd == null || max == null || super.isChunkEndGeMax(jdbc, chunkEnd, max, splitColumn);
+        return chunkEnd == null
+                || max == null
+                || super.isChunkEndGeMax(jdbc, chunkEnd, max, splitColumn);
     }
 
     /** ... and never within it; nor is any end of a table that was empty when it was analysed. */
     @Override
-    protected boolean isChunkEndLeMax(JdbcConnection jdbc, Object chunkEnd, Object max, Column splitColumn)
+    protected boolean isChunkEndLeMax(
+            JdbcConnection jdbc, Object chunkEnd, Object max, Column splitColumn)
             throws SQLException {
-        return chunkEnd != null && max != null && super.isChunkEndLeMax(jdbc, chunkEnd, max, splitColumn);
+        return chunkEnd != null
+                && max != null
+                && super.isChunkEndLeMax(jdbc, chunkEnd, max, splitColumn);
     }
 
     @Override

@@ -37,17 +37,18 @@ abstract class LiteralNamePostgresConnection extends PostgresConnection {
 
     private static final String UNIQUE_INDEX_COLUMNS =
             "SELECT i.relname, a.attname, k.ord, min(k.attnum) OVER (PARTITION BY i.relname) = 0"
-                    + " FROM pg_catalog.pg_index x"
-                    + " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
-                    + " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
-                    + " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
-                    + " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
-                    + " LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
-                    + " WHERE x.indisunique AND n.nspname = ? AND t.relname = ?"
-                    + " ORDER BY i.relname, k.ord";
+                + " FROM pg_catalog.pg_index x JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
+                + " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace JOIN"
+                + " pg_catalog.pg_class i ON i.oid = x.indexrelid CROSS JOIN LATERAL"
+                + " unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) LEFT JOIN"
+                + " pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
+                + " WHERE x.indisunique AND n.nspname = ? AND t.relname = ? ORDER BY i.relname,"
+                + " k.ord";
 
     LiteralNamePostgresConnection(
-            JdbcConfiguration config, PostgresValueConverterBuilder valueConverters, String applicationName) {
+            JdbcConfiguration config,
+            PostgresValueConverterBuilder valueConverters,
+            String applicationName) {
         super(config, valueConverters, applicationName);
     }
 
@@ -61,8 +62,8 @@ abstract class LiteralNamePostgresConnection extends PostgresConnection {
 
     /** Only the rows of the table itself describe its columns. */
     @Override
-    public Optional<Column> readColumnForDecoder(ResultSet columns, TableId tableId, ColumnNameFilter filter)
-            throws SQLException {
+    public Optional<Column> readColumnForDecoder(
+            ResultSet columns, TableId tableId, ColumnNameFilter filter) throws SQLException {
         if (!Objects.equals(columns.getString(2), tableId.schema())
                 || !Objects.equals(columns.getString(3), tableId.table())) {
             return Optional.empty();
@@ -82,13 +83,19 @@ abstract class LiteralNamePostgresConnection extends PostgresConnection {
             throws SQLException {
         String escape = metadata.getSearchStringEscape();
         return super.getColumnsDetails(
-                catalog, literal(schemaName, escape), literal(tableName, escape), tableFilter, columnFilter,
-                metadata, viewIds);
+                catalog,
+                literal(schemaName, escape),
+                literal(tableName, escape),
+                tableFilter,
+                columnFilter,
+                metadata,
+                viewIds);
     }
 
     /** The columns of the table's first unique index (by name) made of columns only. */
     @Override
-    public List<String> readTableUniqueIndices(DatabaseMetaData metadata, TableId id) throws SQLException {
+    public List<String> readTableUniqueIndices(DatabaseMetaData metadata, TableId id)
+            throws SQLException {
         List<String> columns = new ArrayList<>();
         try (PreparedStatement statement = connection().prepareStatement(UNIQUE_INDEX_COLUMNS)) {
             statement.setString(1, id.schema());
@@ -113,6 +120,8 @@ abstract class LiteralNamePostgresConnection extends PostgresConnection {
         if (name == null) {
             return null;
         }
-        return name.replace(escape, escape + escape).replace("_", escape + "_").replace("%", escape + "%");
+        return name.replace(escape, escape + escape)
+                .replace("_", escape + "_")
+                .replace("%", escape + "%");
     }
 }

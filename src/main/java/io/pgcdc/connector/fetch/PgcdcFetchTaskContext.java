@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.base.WatermarkDispatcher;
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
 import org.apache.flink.cdc.connectors.base.source.EmbeddedFlinkDatabaseHistory;
@@ -35,6 +36,7 @@ import io.debezium.pipeline.metrics.SnapshotChangeEventSourceMetrics;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.schema.TopicSelector;
+import io.pgcdc.connector.config.SqlStates;
 import io.pgcdc.connector.config.TableIncludeList;
 import io.pgcdc.connector.resource.Closeables;
 import io.pgcdc.connector.resource.ResourceScope;
@@ -48,9 +50,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
-import static io.debezium.heartbeat.DatabaseHeartbeatImpl.HEARTBEAT_ACTION_QUERY_PROPERTY_NAME;
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.SLOT_NAME;
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.SNAPSHOT_MODE;
+import static io.debezium.heartbeat.DatabaseHeartbeatImpl.HEARTBEAT_ACTION_QUERY_PROPERTY_NAME;
 
 /**
  * The fetch-task context of one scan or stream fetcher. It owns a task scope (a child of its
@@ -59,27 +61,31 @@ import static io.debezium.connector.postgresql.PostgresConnectorConfig.SNAPSHOT_
  * there, so configuring the next split or closing the context closes them, on every path. The JDBC
  * connection is the reader's ({@link ReaderConnections}): opened once, reused by every split.
  *
- * <p>Upstream opened a JDBC connection (and loaded the pg_type registry) per split and overwrote
- * it, leaking one per queued split; it logged the Debezium properties, password included, for every
- * split; and it opened a replication connection per snapshot split only to drop a backfill slot
- * that was never created.
+ * <p>Nothing is logged per split that could hold a password; a snapshot split opens no replication
+ * connection.
  */
+@Internal
 public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcFetchTaskContext.class);
 
     /**
      * How long the scan fetcher's poll waits for a full batch. Debezium's queue returns a partial
-     * batch only when this expires, so the end of every split waited for it (upstream: the whole
-     * 500 ms default, the dominant cost of a small split). Rows keep flowing while it is short.
+     * batch only when this expires, so the end of every split waits for it (Debezium's default: 500
+     * ms, the dominant cost of a small split). Rows keep flowing while it is short.
      */
     private static final Duration SNAPSHOT_POLL_INTERVAL = Duration.ofMillis(1);
 
     private final ReaderConnections reader;
     private final SnapshotTableSchemas snapshotSchemas;
     private final ResourceScope taskScope;
-    /** The current split's resources and its producer's stop; guarded by this (closed from any thread). */
+
+    /**
+     * The current split's resources and its producer's stop; guarded by this (closed from any
+     * thread).
+     */
     private ResourceScope splitScope;
+
     private ProducerStop producerStop;
     private int splitCount;
 
@@ -115,21 +121,24 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
         PostgresSourceConfig postgresConfig = (PostgresSourceConfig) sourceConfig;
         boolean snapshotSplit = split.isSnapshotSplit();
-        boolean globalStream = !snapshotSplit && StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId());
+        boolean globalStream =
+                !snapshotSplit && StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId());
         PostgresConnectorConfig dbzConfig = connectorConfigFor(split, postgresConfig);
         setDbzConnectorConfig(dbzConfig);
         // Never log the connector properties: they hold the password.
         LOG.info("Configuring fetch task for split {}", split.splitId());
 
         this.snapshotter =
-                PostgresConnectorConfig.SnapshotMode.parse(dbzConfig.getConfig().getString(SNAPSHOT_MODE))
+                PostgresConnectorConfig.SnapshotMode.parse(
+                                dbzConfig.getConfig().getString(SNAPSHOT_MODE))
                         .getSnapshotter(dbzConfig.getConfig());
         PostgresConnection.PostgresValueConverterBuilder valueConverters =
                 PostgresObjectUtils.newPostgresValueConverterBuilder(dbzConfig);
         try {
             this.jdbcConnection = reader.jdbc(snapshotSplit ? "snapshot" : "stream");
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot prepare the reader's connection: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot prepare the reader's connection: " + e.getMessage(), e);
         }
 
         TopicSelector<TableId> topicSelector = PostgresTopicSelector.create(dbzConfig);
@@ -140,10 +149,15 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                 split.getTableSchemas().values());
         try {
             this.schema =
-                    newSchema(snapshotSplit, globalStream, dbzConfig, topicSelector,
+                    newSchema(
+                            snapshotSplit,
+                            globalStream,
+                            dbzConfig,
+                            topicSelector,
                             valueConverters.build(jdbcConnection.getTypeRegistry()));
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot initialise the PostgreSQL schema: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot initialise the PostgreSQL schema: " + e.getMessage(), e);
         }
         Offset startingOffset =
                 snapshotSplit
@@ -153,35 +167,47 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                 PostgresOffsetUtils.getPostgresOffsetContext(
                         new PostgresOffsetContext.Loader(dbzConfig), startingOffset);
         this.partition = new PostgresPartition(dbzConfig.getLogicalName());
-        this.postgresTaskContext = PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
+        this.postgresTaskContext =
+                PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
 
         if (globalStream) {
             primeHeartbeat(dbzConfig);
         }
 
-        // A snapshot split opens one only if its backfill finds changes to replay (see the scan task).
-        this.replicationConnection = snapshotSplit ? null : openReplicationConnection("stream replication connection");
+        // A snapshot split opens one only if its backfill finds changes to replay (see the scan
+        // task).
+        this.replicationConnection =
+                snapshotSplit ? null : openReplicationConnection("stream replication connection");
 
         this.queue =
                 new ChangeEventQueue.Builder<DataChangeEvent>()
-                        .pollInterval(snapshotSplit ? SNAPSHOT_POLL_INTERVAL : dbzConfig.getPollInterval())
+                        .pollInterval(
+                                snapshotSplit
+                                        ? SNAPSHOT_POLL_INTERVAL
+                                        : dbzConfig.getPollInterval())
                         .maxBatchSize(dbzConfig.getMaxBatchSize())
                         .maxQueueSize(dbzConfig.getMaxQueueSize())
                         .maxQueueSizeInBytes(dbzConfig.getMaxQueueSizeInBytes())
                         .loggingContextSupplier(
-                                () -> postgresTaskContext.configureLoggingContext("pgcdc-fetch-task"))
+                                () ->
+                                        postgresTaskContext.configureLoggingContext(
+                                                "pgcdc-fetch-task"))
                         .build();
         if (schema instanceof RelationTrackingSchema) {
             ChangeEventQueue<DataChangeEvent> relationQueue = queue;
             Map<String, ?> sourcePartition = partition.getSourcePartition();
             ((RelationTrackingSchema) schema)
-                    .onRelation((table, hints) -> announce(relationQueue, table, hints, sourcePartition));
+                    .onRelation(
+                            (table, hints) ->
+                                    announce(relationQueue, table, hints, sourcePartition));
         }
         ProducerStop stop = new ProducerStop(split.splitId(), queue);
         synchronized (this) {
             producerStop = stop;
         }
-        this.errorHandler = new StopAwareErrorHandler(dbzConfig, queue, () -> stop.requested() || reader.closing());
+        this.errorHandler =
+                new StopAwareErrorHandler(
+                        dbzConfig, queue, () -> stop.requested() || reader.closing());
         io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
                 PostgresObjectUtils.newEventMetadataProvider();
         this.dispatcher =
@@ -197,7 +223,10 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                                 dbzConfig,
                                 topicSelector,
                                 schemaNameAdjuster,
-                                () -> scope.register("heartbeat connection", reader.openConnection("heartbeat")),
+                                () ->
+                                        scope.register(
+                                                "heartbeat connection",
+                                                reader.openConnection("heartbeat")),
                                 PgcdcFetchTaskContext::onHeartbeatFailure),
                         schemaNameAdjuster);
         this.snapshotMetrics =
@@ -218,18 +247,24 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             io.debezium.connector.postgresql.PostgresValueConverter valueConverter)
             throws SQLException {
         if (snapshotSplit) {
-            return SnapshotTableSchemas.unloaded(dbzConfig, jdbcConnection, topicSelector, valueConverter);
+            return SnapshotTableSchemas.unloaded(
+                    dbzConfig, jdbcConnection, topicSelector, valueConverter);
         }
         if (globalStream) {
-            return RelationTrackingSchema.load(jdbcConnection, dbzConfig, topicSelector, valueConverter);
+            return RelationTrackingSchema.load(
+                    jdbcConnection, dbzConfig, topicSelector, valueConverter);
         }
         return PostgresObjectUtils.newSchema(
-                jdbcConnection, dbzConfig, jdbcConnection.getTypeRegistry(), topicSelector, valueConverter);
+                jdbcConnection,
+                dbzConfig,
+                jdbcConnection.getTypeRegistry(),
+                topicSelector,
+                valueConverter);
     }
 
     /**
-     * Where a stream split resumes. An offset taken at a transaction boundary (a heartbeat after
-     * a commit: the last change processed is the commit itself) resumes at the first message after
+     * Where a stream split resumes. An offset taken at a transaction boundary (a heartbeat after a
+     * commit: the last change processed is the commit itself) resumes at the first message after
      * it, without Debezium's search for the last processed change: the server sends nothing that
      * committed before it, and the search, given a change position equal to the commit's end,
      * skipped the next transaction's first change when it shares that position (FLINK-39265: lost
@@ -239,7 +274,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     static Offset resumePoint(Offset offset) {
         Map<String, String> position = offset.getOffset();
         String processed = position.get(PostgresOffsetContext.LAST_COMPLETELY_PROCESSED_LSN_KEY);
-        if (processed == null || !processed.equals(position.get(PostgresOffsetContext.LAST_COMMIT_LSN_KEY))) {
+        if (processed == null
+                || !processed.equals(position.get(PostgresOffsetContext.LAST_COMMIT_LSN_KEY))) {
             return offset;
         }
         Map<String, String> atBoundary = new HashMap<>(position);
@@ -258,7 +294,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             queue.enqueue(new DataChangeEvent(RelationChangeRecord.of(table, hints, partition)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new DebeziumException("Interrupted while queueing the relation of table " + table.id(), e);
+            throw new DebeziumException(
+                    "Interrupted while queueing the relation of table " + table.id(), e);
         }
     }
 
@@ -269,7 +306,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
      */
     private void primeHeartbeat(PostgresConnectorConfig dbzConfig) {
         String actionQuery = dbzConfig.getConfig().getString(HEARTBEAT_ACTION_QUERY_PROPERTY_NAME);
-        if (actionQuery == null || actionQuery.trim().isEmpty() || dbzConfig.getHeartbeatInterval().isZero()) {
+        if (actionQuery == null
+                || actionQuery.trim().isEmpty()
+                || dbzConfig.getHeartbeatInterval().isZero()) {
             return;
         }
         try {
@@ -287,7 +326,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         if (split.isSnapshotSplit()) {
             // the backfill slot belongs to the reader, which drops it when it closes
             TableId table = split.asSnapshotSplit().getTableId();
-            builder.with("table.include.list", TableIncludeList.exact(table.schema(), table.table()))
+            builder.with(
+                            "table.include.list",
+                            TableIncludeList.exact(table.schema(), table.table()))
                     .with(SLOT_NAME.name(), reader.backfillSlotName())
                     .with(DROP_SLOT_ON_STOP.name(), false)
                     .with(Heartbeat.HEARTBEAT_INTERVAL, 0);
@@ -295,7 +336,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             if (!StreamSplit.STREAM_SPLIT_ID.equalsIgnoreCase(split.splitId())) {
                 // a backfill stream split reads the one table it backfills
                 TableId table = split.asStreamSplit().getTableSchemas().keySet().iterator().next();
-                builder.with("table.include.list", TableIncludeList.exact(table.schema(), table.table()));
+                builder.with(
+                        "table.include.list",
+                        TableIncludeList.exact(table.schema(), table.table()));
             }
             // the global stream slot is the user's: never dropped
             builder.with(DROP_SLOT_ON_STOP.name(), false);
@@ -310,21 +353,28 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             scope = splitScope;
         }
         if (scope == null) {
-            throw new IllegalStateException("The split has completed; no connection can be opened for it");
+            throw new IllegalStateException(
+                    "The split has completed; no connection can be opened for it");
         }
         PostgresConnection decoderConnection;
         try {
             decoderConnection = reader.sharedHandle();
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot prepare the reader's connection: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot prepare the reader's connection: " + e.getMessage(), e);
         }
         return scope.register(
                 label,
                 PostgresObjectUtils.createReplicationConnection(
-                        postgresTaskContext, decoderConnection, snapshotter.shouldSnapshot(), getDbzConnectorConfig()));
+                        postgresTaskContext,
+                        decoderConnection,
+                        snapshotter.shouldSnapshot(),
+                        getDbzConnectorConfig()));
     }
 
-    /** The replication connection a snapshot split's backfill streams from, closed with the split. */
+    /**
+     * The replication connection a snapshot split's backfill streams from, closed with the split.
+     */
     ReplicationConnection openBackfillReplicationConnection() {
         replicationConnection = openReplicationConnection("backfill replication connection");
         return replicationConnection;
@@ -368,11 +418,11 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
 
     private static void onHeartbeatFailure(SQLException exception) {
         String state = exception.getSQLState() == null ? "" : exception.getSQLState();
-        if ("57P01".equals(state)) { // admin_shutdown
+        if (SqlStates.ADMIN_SHUTDOWN.equals(state)) {
             throw new DebeziumException(
                     "Could not execute heartbeat action query (Error: " + state + ")", exception);
         }
-        if ("57P03".equals(state)) { // cannot_connect_now
+        if (SqlStates.CANNOT_CONNECT_NOW.equals(state)) {
             throw new RetriableException(
                     "Could not execute heartbeat action query (Error: " + state + ")", exception);
         }
@@ -403,9 +453,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     /**
-     * Closes the current split (see above) and the task's resources (not the reader's);
-     * idempotent. Never throws: flink-cdc-base skips stopping the split's executor after a close
-     * that throws. A failure is logged; the reader's close reports what is still open.
+     * Closes the current split (see above) and the task's resources (not the reader's); idempotent.
+     * Never throws: flink-cdc-base skips stopping the split's executor after a close that throws. A
+     * failure is logged; the reader's close reports what is still open.
      */
     @Override
     public void close() {
@@ -467,7 +517,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     @Override
-    public SnapshotChangeEventSourceMetrics<PostgresPartition> getSnapshotChangeEventSourceMetrics() {
+    public SnapshotChangeEventSourceMetrics<PostgresPartition>
+            getSnapshotChangeEventSourceMetrics() {
         return snapshotMetrics;
     }
 

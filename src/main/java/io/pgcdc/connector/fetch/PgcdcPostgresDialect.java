@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.base.config.JdbcSourceConfig;
 import org.apache.flink.cdc.connectors.base.source.meta.offset.Offset;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
@@ -23,14 +24,17 @@ import java.sql.SQLException;
  * owned by whoever opened them: postgres-cdc's JVM-wide pools are never used, so closing a dialect
  * cannot affect another job.
  */
+@Internal
 public class PgcdcPostgresDialect extends PostgresDialect {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcPostgresDialect.class);
 
     private final transient ReaderConnections reader;
+
     /** The reader's row schemas of snapshotted tables. */
     private final transient SnapshotTableSchemas snapshotSchemas;
+
     /** The reader's current stream task: completed checkpoints commit its offset to the slot. */
     private transient volatile PgcdcStreamFetchTask streamFetchTask;
 
@@ -41,21 +45,23 @@ public class PgcdcPostgresDialect extends PostgresDialect {
     }
 
     /** A reader's dialect: its fetch tasks use the reader's connection and backfill slot. */
-    public static PgcdcPostgresDialect forReader(PostgresSourceConfig config, ReaderConnections reader) {
+    public static PgcdcPostgresDialect forReader(
+            PostgresSourceConfig config, ReaderConnections reader) {
         return new PgcdcPostgresDialect(config, reader);
     }
 
     /**
-     * A handle on the reader's one connection, whatever postgres-cdc runs with "its own"
-     * connection on a reader: the schema discovery when the stream split arrives (no snapshot
-     * split runs then).
+     * A handle on the reader's one connection, whatever postgres-cdc runs with "its own" connection
+     * on a reader: the schema discovery when the stream split arrives (no snapshot split runs
+     * then).
      */
     @Override
     public JdbcConnection openJdbcConnection(JdbcSourceConfig sourceConfig) {
         try {
             return reader.sharedHandle();
         } catch (SQLException e) {
-            throw new FlinkRuntimeException("Cannot open a connection to PostgreSQL: " + e.getMessage(), e);
+            throw new FlinkRuntimeException(
+                    "Cannot open a connection to PostgreSQL: " + e.getMessage(), e);
         }
     }
 
@@ -68,7 +74,8 @@ public class PgcdcPostgresDialect extends PostgresDialect {
         try {
             return Utils.currentOffset(reader.currentJdbc("snapshot"));
         } catch (SQLException e) {
-            throw new FlinkRuntimeException("Cannot read the current WAL position: " + e.getMessage(), e);
+            throw new FlinkRuntimeException(
+                    "Cannot read the current WAL position: " + e.getMessage(), e);
         }
     }
 
@@ -89,15 +96,17 @@ public class PgcdcPostgresDialect extends PostgresDialect {
 
     /**
      * Confirms to the slot the stream offset of a completed checkpoint, and nothing else. A
-     * checkpoint taken while this reader held no stream split carries no offset ({@code null}):
-     * it confirms nothing. (postgres-cdc's task then confirmed Debezium's live position, what had
-     * been read rather than emitted, so a failover before the next checkpoint lost the difference.)
+     * checkpoint taken while this reader held no stream split carries no offset ({@code null}): it
+     * confirms nothing. (postgres-cdc's task then confirmed Debezium's live position, what had been
+     * read rather than emitted, so a failover before the next checkpoint lost the difference.)
      */
     @Override
     public void notifyCheckpointComplete(long checkpointId, Offset offset) throws Exception {
         PgcdcStreamFetchTask task = streamFetchTask;
         if (task == null || offset == null) {
-            LOG.debug("Checkpoint {} holds no stream offset; the slot confirms nothing", checkpointId);
+            LOG.debug(
+                    "Checkpoint {} holds no stream offset; the slot confirms nothing",
+                    checkpointId);
             return;
         }
         task.commitCurrentOffset(offset);

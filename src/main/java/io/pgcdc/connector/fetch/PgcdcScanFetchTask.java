@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplit;
 import org.apache.flink.cdc.connectors.base.source.reader.external.AbstractScanFetchTask;
@@ -23,14 +24,14 @@ import java.time.Instant;
 
 /**
  * Reads one snapshot split over the reader's connection ({@link SnapshotSplitScan}) and ends its
- * transaction afterwards, on every path (upstream left the session idle in transaction,
- * FLINK-39403).
+ * transaction afterwards, on every path: the session is never left idle in transaction.
  *
  * <p>Backfill uses the reader's backfill slot, created once before the first low watermark. When
- * the slot shows no change to the split's table up to the high watermark — the usual case — the
- * end watermark is emitted at once and no replication connection is opened; otherwise the changes
- * are replayed by Debezium as upstream does, over a replication connection closed with the split.
+ * the slot shows no change to the split's table up to the high watermark — the usual case — the end
+ * watermark is emitted at once and no replication connection is opened; otherwise the changes are
+ * replayed by Debezium, over a replication connection closed with the split.
  */
+@Internal
 public class PgcdcScanFetchTask extends AbstractScanFetchTask {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcScanFetchTask.class);
@@ -64,7 +65,10 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
             if (!stop.requested() && !ctx.readerClosing()) {
                 throw e;
             }
-            LOG.debug("Snapshot split {} ended with its stop: {}", snapshotSplit.splitId(), e.toString());
+            LOG.debug(
+                    "Snapshot split {} ended with its stop: {}",
+                    snapshotSplit.splitId(),
+                    e.toString());
         } finally {
             stop.detach();
             ctx.completeSplit();
@@ -105,19 +109,27 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
         } catch (SQLException e) {
             taskRunning = false;
             throw new FlinkRuntimeException(
-                    "Reading snapshot split " + snapshotSplit.splitId() + " of table " + table.id() + " failed: "
+                    "Reading snapshot split "
+                            + snapshotSplit.splitId()
+                            + " of table "
+                            + table.id()
+                            + " failed: "
                             + e.getMessage(),
                     e);
         }
     }
 
     @Override
-    protected void executeBackfillTask(FetchTask.Context context, StreamSplit backfillSplit) throws Exception {
+    protected void executeBackfillTask(FetchTask.Context context, StreamSplit backfillSplit)
+            throws Exception {
         PgcdcFetchTaskContext ctx = (PgcdcFetchTaskContext) context;
         BackfillSlot slot = ctx.backfillSlot();
         Lsn highWatermark = ((PostgresOffset) backfillSplit.getEndingOffset()).getLsn();
         if (slot.hasChanges(snapshotSplit.getTableId(), highWatermark)) {
-            LOG.info("Split {}: its table changed during the snapshot; replaying from {}", snapshotSplit.splitId(), slot.name());
+            LOG.info(
+                    "Split {}: its table changed during the snapshot; replaying from {}",
+                    snapshotSplit.splitId(),
+                    slot.name());
             replayChanges(ctx, backfillSplit);
         } else {
             dispatchEndWaterMarkEvent(ctx, backfillSplit, backfillSplit.getEndingOffset());
@@ -125,10 +137,12 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
         slot.advanceTo(highWatermark);
     }
 
-    private void replayChanges(PgcdcFetchTaskContext ctx, StreamSplit backfillSplit) throws InterruptedException {
+    private void replayChanges(PgcdcFetchTaskContext ctx, StreamSplit backfillSplit)
+            throws InterruptedException {
         PostgresOffsetContext startOffset =
                 PostgresOffsetUtils.getPostgresOffsetContext(
-                        new PostgresOffsetContext.Loader(ctx.getDbzConnectorConfig()), backfillSplit.getStartingOffset());
+                        new PostgresOffsetContext.Loader(ctx.getDbzConnectorConfig()),
+                        backfillSplit.getStartingOffset());
         StreamSplitReadTask replayTask =
                 new StreamSplitReadTask(
                         ctx.getDbzConnectorConfig(),

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.base.source.meta.split.StreamSplit;
 import org.apache.flink.cdc.connectors.postgres.source.fetch.PostgresStreamFetchTask;
 
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
  * closed the connections first: "Producer failure … Socket is closed" on every cancel and split
  * switch), and a loop waiting on a full queue is released instead of left waiting for ever.
  */
+@Internal
 public class PgcdcStreamFetchTask extends PostgresStreamFetchTask {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcStreamFetchTask.class);
@@ -41,8 +43,8 @@ public class PgcdcStreamFetchTask extends PostgresStreamFetchTask {
     }
 
     /**
-     * Asks Debezium's loop to stop. Until the loop runs, upstream's stop fails on a context it has
-     * not set yet; {@link ProducerStop} repeats the request while it waits.
+     * Asks Debezium's loop to stop. Until the loop runs, the base class's stop fails on a context
+     * it has not set yet; {@link ProducerStop} repeats the request while it waits.
      */
     private void stopLoop() {
         try {

@@ -11,17 +11,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * Stops one split's producer: the thread that runs its fetch task (flink-cdc-base's
- * {@code debezium-reader-*} or {@code debezium-snapshot-reader-*} executor thread) and puts the
- * split's records into its Debezium queue. Closing it asks the task to stop, then, as long as the
- * producer has not left, empties the queue it may wait on (nobody takes from it any more once its
- * split is closing) and, after a moment, interrupts it: Debezium's threads wait for room in a full
- * queue without ever looking at a stop flag, and a producer left waiting there keeps its thread,
- * and Debezium's keep-alive thread with it, forever. Waits at most {@link #STOP_WAIT}.
+ * Stops one split's producer: the thread that runs its fetch task (flink-cdc-base's {@code
+ * debezium-reader-*} or {@code debezium-snapshot-reader-*} executor thread) and puts the split's
+ * records into its Debezium queue. Closing it asks the task to stop, then, as long as the producer
+ * has not left, empties the queue it may wait on (nobody takes from it any more once its split is
+ * closing) and, after a moment, interrupts it: Debezium's threads wait for room in a full queue
+ * without ever looking at a stop flag, and a producer left waiting there keeps its thread, and
+ * Debezium's keep-alive thread with it, forever. Waits at most {@link #STOP_WAIT}.
  *
  * <p>Threading: {@link #attach} and {@link #detach} run on the producer thread; {@link #close()}
- * and {@link #requested()} on any thread. An interrupt reaches the producer only between
- * {@code attach} and {@code detach}, never the executor's next task.
+ * and {@link #requested()} on any thread. An interrupt reaches the producer only between {@code
+ * attach} and {@code detach}, never the executor's next task.
  */
 final class ProducerStop implements AutoCloseable {
 
@@ -118,9 +118,15 @@ final class ProducerStop implements AutoCloseable {
                 }
             }
             if (System.nanoTime() > deadline) {
-                LOG.warn("The producer of split {} did not stop within {} ms; it is left to end by itself:\n\t{}",
-                        split, STOP_WAIT.toMillis(),
-                        Arrays.stream(running.getStackTrace()).map(String::valueOf).collect(Collectors.joining("\n\t")));
+                LOG.warn(
+                        "The producer of split {} did not stop within {} ms; it is left to end by"
+                                + " itself:\n"
+                                + "\t{}",
+                        split,
+                        STOP_WAIT.toMillis(),
+                        Arrays.stream(running.getStackTrace())
+                                .map(String::valueOf)
+                                .collect(Collectors.joining("\n\t")));
                 return;
             }
         }

@@ -1,8 +1,11 @@
 package io.pgcdc.connector.fetch;
 
-import io.pgcdc.connector.config.SqlNames;
+import org.apache.flink.annotation.Internal;
+
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.TableId;
+import io.pgcdc.connector.config.PublicationMode;
+import io.pgcdc.connector.config.SqlNames;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +14,6 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.function.Supplier;
@@ -34,20 +36,19 @@ import static io.pgcdc.connector.config.SqlNames.quote;
  *
  * With partitioned tables captured through their root, the publication publishes via the root.
  */
+@Internal
 public final class Publication implements Serializable {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(Publication.class);
 
-    public static final List<String> MODES = java.util.Arrays.asList("disabled", "all_tables", "filtered");
-
     private final String name;
-    private final String mode;
+    private final PublicationMode mode;
     private final boolean viaPartitionRoot;
 
-    public Publication(String name, String mode, boolean viaPartitionRoot) {
+    public Publication(String name, PublicationMode mode, boolean viaPartitionRoot) {
         this.name = name;
-        this.mode = mode.toLowerCase(Locale.ROOT);
+        this.mode = mode;
         this.viaPartitionRoot = viaPartitionRoot;
     }
 
@@ -56,40 +57,62 @@ public final class Publication implements Serializable {
     }
 
     /**
-     * Creates or completes the publication for the captured tables, as the mode allows. The
-     * tables are listed (a catalog query) only where the mode needs them.
+     * Creates or completes the publication for the captured tables, as the mode allows. The tables
+     * are listed (a catalog query) only where the mode needs them.
      */
-    public void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured) throws SQLException {
+    public void prepare(PostgresConnection jdbc, Supplier<List<TableId>> captured)
+            throws SQLException {
         Boolean existingViaRoot = publishesViaRoot(jdbc.connection(), name);
         String with = viaPartitionRoot ? " WITH (publish_via_partition_root = true)" : "";
         if (existingViaRoot == null) {
             switch (mode) {
-                case "disabled":
+                case DISABLED:
                     throw new IllegalStateException(
-                            "Publication '" + name + "' does not exist and 'publication.autocreate.mode' is"
-                                    + " 'disabled': create it (CREATE PUBLICATION " + quote(name) + " FOR TABLE "
-                                    + tableList(captured.get()) + with + ") or choose another mode");
-                case "all_tables":
+                            "Publication '"
+                                    + name
+                                    + "' does not exist and 'publication.autocreate.mode' is"
+                                    + " 'disabled': create it (CREATE PUBLICATION "
+                                    + quote(name)
+                                    + " FOR TABLE "
+                                    + tableList(captured.get())
+                                    + with
+                                    + ") or choose another mode");
+                case ALL_TABLES:
                     execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR ALL TABLES" + with);
                     return;
                 default:
-                    execute(jdbc, "CREATE PUBLICATION " + quote(name) + " FOR TABLE " + tableList(captured.get()) + with);
+                    execute(
+                            jdbc,
+                            "CREATE PUBLICATION "
+                                    + quote(name)
+                                    + " FOR TABLE "
+                                    + tableList(captured.get())
+                                    + with);
                     return;
             }
         }
         if (viaPartitionRoot && !existingViaRoot) {
-            if ("disabled".equals(mode)) {
+            if (mode == PublicationMode.DISABLED) {
                 throw new IllegalStateException(
-                        "Publication '" + name + "' does not publish via the partition root, which"
-                                + " 'scan.include-partitioned-tables.enabled' needs: run ALTER PUBLICATION "
-                                + quote(name) + " SET (publish_via_partition_root = true)");
+                        "Publication '"
+                                + name
+                                + "' does not publish via the partition root, which"
+                                + " 'scan.include-partitioned-tables.enabled' needs: run ALTER"
+                                + " PUBLICATION "
+                                + quote(name)
+                                + " SET (publish_via_partition_root = true)");
             }
-            execute(jdbc, "ALTER PUBLICATION " + quote(name) + " SET (publish_via_partition_root = true)");
+            execute(
+                    jdbc,
+                    "ALTER PUBLICATION "
+                            + quote(name)
+                            + " SET (publish_via_partition_root = true)");
         }
-        if ("filtered".equals(mode)) {
+        if (mode == PublicationMode.FILTERED) {
             Set<String> published = new HashSet<>();
             jdbc.prepareQuery(
-                    "SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE pubname = ?",
+                    "SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables WHERE"
+                            + " pubname = ?",
                     ps -> ps.setString(1, name),
                     rs -> {
                         while (rs.next()) {
@@ -103,7 +126,9 @@ public final class Publication implements Serializable {
                 }
             }
             if (!missing.isEmpty()) {
-                execute(jdbc, "ALTER PUBLICATION " + quote(name) + " ADD TABLE " + tableList(missing));
+                execute(
+                        jdbc,
+                        "ALTER PUBLICATION " + quote(name) + " ADD TABLE " + tableList(missing));
             }
         }
     }
@@ -113,11 +138,14 @@ public final class Publication implements Serializable {
      * exist. {@code pubviaroot} came with PostgreSQL 13; before it nothing publishes via the root
      * (and the startup checks refuse {@code scan.include-partitioned-tables.enabled}).
      */
-    public static Boolean publishesViaRoot(java.sql.Connection connection, String name) throws SQLException {
+    public static Boolean publishesViaRoot(java.sql.Connection connection, String name)
+            throws SQLException {
         boolean viaRootKnown = connection.getMetaData().getDatabaseMajorVersion() >= 13;
         try (java.sql.PreparedStatement statement =
-                connection.prepareStatement("SELECT " + (viaRootKnown ? "pubviaroot" : "false")
-                        + " FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+                connection.prepareStatement(
+                        "SELECT "
+                                + (viaRootKnown ? "pubviaroot" : "false")
+                                + " FROM pg_catalog.pg_publication WHERE pubname = ?")) {
             statement.setString(1, name);
             try (java.sql.ResultSet rs = statement.executeQuery()) {
                 return rs.next() ? rs.getBoolean(1) : null;
@@ -138,9 +166,13 @@ public final class Publication implements Serializable {
         return list.toString();
     }
 
-
     @Override
     public String toString() {
-        return "publication " + name + " (" + mode + (viaPartitionRoot ? ", via partition root" : "") + ")";
+        return "publication "
+                + name
+                + " ("
+                + mode.option()
+                + (viaPartitionRoot ? ", via partition root" : "")
+                + ")";
     }
 }

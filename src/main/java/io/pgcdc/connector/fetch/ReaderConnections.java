@@ -1,13 +1,14 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.pgcdc.connector.config.ConnectionSettings;
 import io.pgcdc.connector.config.SlotNames;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.resource.ResourceScope;
-import io.pgcdc.connector.source.ConnectionSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,15 +16,16 @@ import java.sql.SQLException;
 import java.time.Duration;
 
 /**
- * What one source reader (one subtask) owns on the database for its whole life: one JDBC
- * connection shared by all its splits — snapshot, backfill and stream, relabelled as its role
- * changes — and its backfill slot. Fetch-task contexts come and go (the split reader closes its scan
- * fetcher whenever no snapshot split is queued); their scopes are children of this reader scope,
- * so the connection and its type registry survive them and are opened once, not once per split.
+ * What one source reader (one subtask) owns on the database for its whole life: one JDBC connection
+ * shared by all its splits — snapshot, backfill and stream, relabelled as its role changes — and
+ * its backfill slot. Fetch-task contexts come and go (the split reader closes its scan fetcher
+ * whenever no snapshot split is queued); their scopes are children of this reader scope, so the
+ * connection and its type registry survive them and are opened once, not once per split.
  *
  * <p>Closing (reader close, cancellation, failover) closes every context scope still open, drops
  * the backfill slot and closes the connection, in that order, on every path.
  */
+@Internal
 public final class ReaderConnections implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ReaderConnections.class);
@@ -40,8 +42,10 @@ public final class ReaderConnections implements AutoCloseable {
 
     private TrackedPostgresConnection jdbc;
     private BackfillSlot backfillSlot;
+
     /** The registered drop of {@link #backfillSlot}, released when the backfill ends. */
     private AutoCloseable backfillSlotDrop;
+
     private boolean slotDroppedOnClose;
     private volatile boolean closing;
 
@@ -73,11 +77,16 @@ public final class ReaderConnections implements AutoCloseable {
     synchronized PostgresConnection jdbc(String role) throws SQLException {
         String label = role(role);
         if (jdbc != null && !isUsable(jdbc)) {
-            LOG.warn("The reader's connection {} is no longer usable; opening a new one", jdbc.role());
+            LOG.warn(
+                    "The reader's connection {} is no longer usable; opening a new one",
+                    jdbc.role());
             discardJdbc();
         }
         if (jdbc == null) {
-            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(config, label, ledger));
+            jdbc =
+                    scope.register(
+                            "jdbc connection",
+                            TrackedPostgresConnection.open(config, label, ledger));
         } else {
             jdbc.relabel(label);
         }
@@ -86,14 +95,16 @@ public final class ReaderConnections implements AutoCloseable {
 
     /**
      * A handle on the reader's connection, closed by whoever asked for it without closing the
-     * connection. Used where postgres-cdc or Debezium want a connection of their own: a
-     * replication connection's decoder (which closes its connection whenever the replication
-     * connection closes or reconnects) and the dialect's occasional reader-side queries.
+     * connection. Used where postgres-cdc or Debezium want a connection of their own: a replication
+     * connection's decoder (which closes its connection whenever the replication connection closes
+     * or reconnects) and the dialect's occasional reader-side queries.
      */
     synchronized PostgresConnection sharedHandle() throws SQLException {
         TrackedPostgresConnection shared = (TrackedPostgresConnection) currentJdbc("stream");
         return new SharedConnectionHandle(
-                dbzConfig(), shared.connection(), ConnectionSettings.applicationName(shared.role()));
+                dbzConfig(),
+                shared.connection(),
+                ConnectionSettings.applicationName(shared.role()));
     }
 
     /** The reader's connection as it is now (for watermarks within a running split). */
@@ -119,14 +130,16 @@ public final class ReaderConnections implements AutoCloseable {
                 jdbc.connection().setAutoCommit(true);
             }
         } catch (SQLException e) {
-            LOG.warn("Could not end the split's transaction; closing the connection: {}", e.getMessage());
+            LOG.warn(
+                    "Could not end the split's transaction; closing the connection: {}",
+                    e.getMessage());
             discardJdbc();
         }
     }
 
     /**
-     * The reader's backfill slot, created on first use. Its drop is registered before the server
-     * is asked to create it, and the creation runs outside this object's lock, so that a close
+     * The reader's backfill slot, created on first use. Its drop is registered before the server is
+     * asked to create it, and the creation runs outside this object's lock, so that a close
      * meanwhile can cancel it and drop what it left.
      */
     BackfillSlot backfillSlot() throws SQLException {
@@ -137,19 +150,21 @@ public final class ReaderConnections implements AutoCloseable {
             }
             PostgresConnectorConfig dbz = dbzConfig();
             String plugin =
-                    PostgresConnectorConfig.LogicalDecoder.parse(dbz.getConfig().getString(PostgresConnectorConfig.PLUGIN_NAME))
+                    PostgresConnectorConfig.LogicalDecoder.parse(
+                                    dbz.getConfig().getString(PostgresConnectorConfig.PLUGIN_NAME))
                             .getPostgresPluginName();
-            slot = new BackfillSlot(
-                    backfillSlotName(),
-                    plugin,
-                    dbz.publicationName(),
-                    () -> {
-                        try {
-                            return currentJdbc("backfill");
-                        } catch (SQLException e) {
-                            throw new IllegalStateException(e.getMessage(), e);
-                        }
-                    });
+            slot =
+                    new BackfillSlot(
+                            backfillSlotName(),
+                            plugin,
+                            dbz.publicationName(),
+                            () -> {
+                                try {
+                                    return currentJdbc("backfill");
+                                } catch (SQLException e) {
+                                    throw new IllegalStateException(e.getMessage(), e);
+                                }
+                            });
             AutoCloseable drop = () -> dropSlot(slot);
             scope.register("backfill slot " + slot.name(), drop);
             backfillSlot = slot;
@@ -182,15 +197,21 @@ public final class ReaderConnections implements AutoCloseable {
             if (drop != null) {
                 scope.release(drop);
             } else {
-                withUsableConnection("backfill", jdbc -> {
-                    if (BackfillSlot.dropWhenReleased(jdbc, backfillSlotName())) {
-                        LOG.info("Dropped backfill slot '{}' left by an earlier attempt", backfillSlotName());
-                    }
-                });
+                withUsableConnection(
+                        "backfill",
+                        jdbc -> {
+                            if (BackfillSlot.dropWhenReleased(jdbc, backfillSlotName())) {
+                                LOG.info(
+                                        "Dropped backfill slot '{}' left by an earlier attempt",
+                                        backfillSlotName());
+                            }
+                        });
             }
         } catch (Exception e) {
-            LOG.warn("Could not drop the backfill slot '{}' after the snapshot: {}",
-                    backfillSlotName(), e.getMessage());
+            LOG.warn(
+                    "Could not drop the backfill slot '{}' after the snapshot: {}",
+                    backfillSlotName(),
+                    e.getMessage());
         }
     }
 
@@ -202,19 +223,26 @@ public final class ReaderConnections implements AutoCloseable {
     /**
      * Drops the job's slot when this reader closes, after its stream has stopped reading it: the
      * {@code snapshot} startup mode streams only up to the snapshot's high watermark, and a slot
-     * left behind would retain WAL forever. Upstream dropped it at once, while its own stream
-     * still held it, and the drop failed (FLINK-40560).
+     * left behind would retain WAL forever. It is dropped once the stream has released it.
      */
     public synchronized void dropSlotOnClose(String slotName) {
         if (slotDroppedOnClose) {
             return;
         }
         slotDroppedOnClose = true;
-        scope.register("slot " + slotName, () -> withUsableConnection("stream", jdbc -> {
-            if (BackfillSlot.dropWhenReleased(jdbc, slotName)) {
-                LOG.info("Dropped slot '{}': the snapshot is complete and nothing streams from it", slotName);
-            }
-        }));
+        scope.register(
+                "slot " + slotName,
+                () ->
+                        withUsableConnection(
+                                "stream",
+                                jdbc -> {
+                                    if (BackfillSlot.dropWhenReleased(jdbc, slotName)) {
+                                        LOG.info(
+                                                "Dropped slot '{}': the snapshot is complete and"
+                                                        + " nothing streams from it",
+                                                slotName);
+                                    }
+                                }));
     }
 
     private interface SlotAction {
@@ -231,7 +259,8 @@ public final class ReaderConnections implements AutoCloseable {
             action.run(current);
             return;
         }
-        try (TrackedPostgresConnection own = TrackedPostgresConnection.open(config, role(role), ledger)) {
+        try (TrackedPostgresConnection own =
+                TrackedPostgresConnection.open(config, role(role), ledger)) {
             action.run(own);
         }
     }
@@ -244,7 +273,9 @@ public final class ReaderConnections implements AutoCloseable {
     /** This reader's backfill slot (see {@link SlotNames#backfill}). */
     String backfillSlotName() {
         return SlotNames.backfill(
-                config.getDbzProperties().getProperty("slot.name"), config.getDatabaseList().get(0), subtask);
+                config.getDbzProperties().getProperty("slot.name"),
+                config.getDatabaseList().get(0),
+                subtask);
     }
 
     private PostgresConnectorConfig dbzConfig() {
@@ -253,7 +284,8 @@ public final class ReaderConnections implements AutoCloseable {
 
     private static boolean isUsable(TrackedPostgresConnection connection) {
         try {
-            return connection.isConnected() && connection.connection().isValid(VALIDATION_TIMEOUT_SECONDS);
+            return connection.isConnected()
+                    && connection.connection().isValid(VALIDATION_TIMEOUT_SECONDS);
         } catch (SQLException e) {
             return false;
         }
@@ -270,9 +302,9 @@ public final class ReaderConnections implements AutoCloseable {
     }
 
     /**
-     * The first phase of the reader's close: from now on what fails a fetch task is the close;
-     * the statement the reader's connection runs (a split's query, a slot creation waiting for
-     * running transactions) is cancelled, so that its thread returns and the server stops it.
+     * The first phase of the reader's close: from now on what fails a fetch task is the close; the
+     * statement the reader's connection runs (a split's query, a slot creation waiting for running
+     * transactions) is cancelled, so that its thread returns and the server stops it.
      */
     public void beginClose() {
         closing = true;

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.debezium.history.FlinkJsonTableChangeSerializer;
 
 import io.debezium.document.DocumentReader;
@@ -28,6 +29,7 @@ import java.util.Set;
  * catalog says about columns with new names (renamed or added). Queue order is decode order, so it
  * can never overtake a row of the old shape or fall behind one of the new.
  */
+@Internal
 public final class RelationChangeRecord {
 
     private static final String SCHEMA_NAME = "io.pgcdc.connector.RelationChange";
@@ -47,14 +49,19 @@ public final class RelationChangeRecord {
 
     private RelationChangeRecord() {}
 
-    static SourceRecord of(Table table, RelationTrackingSchema.ColumnIdentity hints, Map<String, ?> partition) {
+    static SourceRecord of(
+            Table table, RelationTrackingSchema.ColumnIdentity hints, Map<String, ?> partition) {
         String json;
         try {
             json =
                     DocumentWriter.defaultWriter()
-                            .write(new FlinkJsonTableChangeSerializer().toDocument(new TableChange(TableChangeType.ALTER, table)));
+                            .write(
+                                    new FlinkJsonTableChangeSerializer()
+                                            .toDocument(
+                                                    new TableChange(TableChangeType.ALTER, table)));
         } catch (IOException e) {
-            throw new IllegalStateException("Cannot describe table " + table.id() + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot describe table " + table.id() + ": " + e.getMessage(), e);
         }
         return new SourceRecord(
                 partition,
@@ -71,7 +78,9 @@ public final class RelationChangeRecord {
                         .put(ADDED_FIELD, new ArrayList<>(hints.added)));
     }
 
-    /** Columns the catalog says were renamed (they kept their attribute number), old name to new. */
+    /**
+     * Columns the catalog says were renamed (they kept their attribute number), old name to new.
+     */
     public static Map<String, String> renamedColumns(SourceRecord record) {
         Struct value = (Struct) record.value();
         List<String> from = value.getArray(RENAMED_FROM_FIELD);
@@ -92,11 +101,14 @@ public final class RelationChangeRecord {
         return record.valueSchema() != null && SCHEMA_NAME.equals(record.valueSchema().name());
     }
 
-    /** The table the Relation message described; its id is (schema, table), as the message names it. */
+    /**
+     * The table the Relation message described; its id is (schema, table), as the message names it.
+     */
     public static Table tableOf(SourceRecord record) {
         String json = ((Struct) record.value()).getString(TABLE_FIELD);
         try {
-            return FlinkJsonTableChangeSerializer.fromDocument(DocumentReader.defaultReader().read(json), false)
+            return FlinkJsonTableChangeSerializer.fromDocument(
+                            DocumentReader.defaultReader().read(json), false)
                     .getTable();
         } catch (IOException e) {
             throw new IllegalStateException("Cannot read a relation change: " + e.getMessage(), e);

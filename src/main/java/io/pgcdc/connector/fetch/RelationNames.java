@@ -21,28 +21,31 @@ import java.util.Map;
  * table nobody captures (its changes were dropped) and a column {@code prix€} looked renamed. The
  * bytes survive in the characters' low bits, so the names are decoded again.
  *
- * <p>The decoder looks the table's key and its columns' nullability up by name, with the names
- * as LIKE patterns; it finds nothing under a garbled name or one holding {@code \} (the LIKE
- * escape: {@code a\b} looks up {@code ab}), logs that it defaults, and takes every column for
- * nullable and the table for keyless. For such tables both are read again by the relation's oid.
+ * <p>The decoder looks the table's key and its columns' nullability up by name, with the names as
+ * LIKE patterns; it finds nothing under a garbled name or one holding {@code \} (the LIKE escape:
+ * {@code a\b} looks up {@code ab}), logs that it defaults, and takes every column for nullable and
+ * the table for keyless. For such tables both are read again by the relation's oid.
  */
 final class RelationNames {
 
     private static final String COLUMNS =
-            "SELECT a.attname, a.attnotnull, coalesce(array_position(x.indkey::int2[], a.attnum), 0)"
-                    + " FROM pg_catalog.pg_attribute a"
-                    + " LEFT JOIN pg_catalog.pg_index x ON x.indrelid = a.attrelid AND x.indisprimary"
-                    + " WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped";
+            "SELECT a.attname, a.attnotnull, coalesce(array_position(x.indkey::int2[], a.attnum),"
+                + " 0) FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_index x ON x.indrelid"
+                + " = a.attrelid AND x.indisprimary WHERE a.attrelid = ? AND a.attnum > 0 AND NOT"
+                + " a.attisdropped";
 
     private RelationNames() {}
 
     /**
-     * The table as described, with its names decoded again, and its key and nullability read
-     * again, where the decoder's lookups could not find it.
+     * The table as described, with its names decoded again, and its key and nullability read again,
+     * where the decoder's lookups could not find it.
      */
     static Table repaired(Table table, int relationId, PostgresConnection catalog) {
-        boolean missed = isGarbled(table.id().schema()) || isGarbled(table.id().table())
-                || hasLikeEscape(table.id().schema()) || hasLikeEscape(table.id().table());
+        boolean missed =
+                isGarbled(table.id().schema())
+                        || isGarbled(table.id().table())
+                        || hasLikeEscape(table.id().schema())
+                        || hasLikeEscape(table.id().table());
         for (Column column : table.columns()) {
             missed |= isGarbled(column.name());
         }
@@ -63,16 +66,29 @@ final class RelationNames {
             }
         } catch (SQLException e) {
             throw new IllegalStateException(
-                    "Cannot read the columns of relation " + relationId + " (" + decoded(table.id().table()) + "): "
-                            + e.getMessage(), e);
+                    "Cannot read the columns of relation "
+                            + relationId
+                            + " ("
+                            + decoded(table.id().table())
+                            + "): "
+                            + e.getMessage(),
+                    e);
         }
         TableEditor editor = table.edit();
-        editor.tableId(new TableId(table.id().catalog(), decoded(table.id().schema()), decoded(table.id().table())));
+        editor.tableId(
+                new TableId(
+                        table.id().catalog(),
+                        decoded(table.id().schema()),
+                        decoded(table.id().table())));
         List<Column> columns = new ArrayList<>();
         for (Column column : table.columns()) {
             String name = decoded(column.name());
             Boolean required = notNull.get(name);
-            columns.add(column.edit().name(name).optional(required == null ? column.isOptional() : !required).create());
+            columns.add(
+                    column.edit()
+                            .name(name)
+                            .optional(required == null ? column.isOptional() : !required)
+                            .create());
         }
         editor.setColumns(columns);
         List<String> key = new ArrayList<>(keyPosition.keySet());

@@ -9,6 +9,7 @@ import io.debezium.relational.Column;
 import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.schema.TopicSelector;
+import io.pgcdc.connector.config.TableIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,11 +22,11 @@ import java.util.Set;
 
 /**
  * The stream's Debezium schema. Debezium applies every pgoutput Relation message to it before the
- * rows that follow; this one also hands each captured table's new description to a listener
- * (which queues a {@link RelationChangeRecord}), once per distinct description.
+ * rows that follow; this one also hands each captured table's new description to a listener (which
+ * queues a {@link RelationChangeRecord}), once per distinct description.
  *
- * <p>A Relation message names columns but not their identity, so a column dropped and another
- * added in its place look like a rename. The catalog tells them apart: a renamed column keeps its
+ * <p>A Relation message names columns but not their identity, so a column dropped and another added
+ * in its place look like a rename. The catalog tells them apart: a renamed column keeps its
  * attribute number, an added one gets a new number. This schema remembers each captured table's
  * numbers and passes what they say along with the description. The catalog is read as a change is
  * decoded, not as of the change: a column renamed or dropped again since, or changed before the
@@ -37,8 +38,10 @@ final class RelationTrackingSchema extends PostgresSchema {
 
     private final PostgresConnection catalog;
     private final Map<TableId, Table> announced = new HashMap<>();
+
     /** Attribute numbers by column name, per captured table (schema and name), as last seen. */
     private final Map<TableId, Map<String, Integer>> attributeNumbers = new HashMap<>();
+
     private RelationListener listener = (table, hints) -> {};
 
     /** Receives a table's new description and what the catalog says about its columns. */
@@ -52,7 +55,12 @@ final class RelationTrackingSchema extends PostgresSchema {
             PostgresConnection connection,
             TopicSelector<TableId> topicSelector,
             PostgresValueConverter valueConverter) {
-        super(config, typeRegistry, connection.getDefaultValueConverter(), topicSelector, valueConverter);
+        super(
+                config,
+                typeRegistry,
+                connection.getDefaultValueConverter(),
+                topicSelector,
+                valueConverter);
         this.catalog = connection;
     }
 
@@ -65,7 +73,11 @@ final class RelationTrackingSchema extends PostgresSchema {
             throws SQLException {
         RelationTrackingSchema schema =
                 new RelationTrackingSchema(
-                        config, connection.getTypeRegistry(), connection, topicSelector, valueConverter);
+                        config,
+                        connection.getTypeRegistry(),
+                        connection,
+                        topicSelector,
+                        valueConverter);
         schema.refresh(connection, false);
         schema.seedAttributeNumbers();
         return schema;
@@ -100,22 +112,27 @@ final class RelationTrackingSchema extends PostgresSchema {
             Map<String, Integer> before = attributeNumbers.put(key(table.id()), now);
             hints = ColumnIdentity.of(table, before, now);
         } catch (SQLException e) {
-            LOG.warn("Cannot read the attribute numbers of {}; telling renames by position: {}", table.id(), e.getMessage());
+            LOG.warn(
+                    "Cannot read the attribute numbers of {}; telling renames by position: {}",
+                    table.id(),
+                    e.getMessage());
         }
         listener.onRelation(table, hints);
     }
 
     /** Catalog-read ids carry the database, Relation messages do not. */
     private static TableId key(TableId id) {
-        return new TableId(null, id.schema(), id.table());
+        return TableIds.withoutCatalog(id);
     }
 
     /** What attribute numbers say about a description's columns that have new names. */
     static final class ColumnIdentity {
-        static final ColumnIdentity NONE = new ColumnIdentity(new LinkedHashMap<>(), new HashSet<>());
+        static final ColumnIdentity NONE =
+                new ColumnIdentity(new LinkedHashMap<>(), new HashSet<>());
 
         /** Old name to new name, for columns that kept their number. */
         final Map<String, String> renamed;
+
         /** Columns whose number is new: added, whatever their position. */
         final Set<String> added;
 
@@ -124,7 +141,8 @@ final class RelationTrackingSchema extends PostgresSchema {
             this.added = added;
         }
 
-        static ColumnIdentity of(Table table, Map<String, Integer> before, Map<String, Integer> now) {
+        static ColumnIdentity of(
+                Table table, Map<String, Integer> before, Map<String, Integer> now) {
             if (before == null) {
                 return NONE;
             }

@@ -1,5 +1,7 @@
 package io.pgcdc.connector.fetch;
 
+import org.apache.flink.annotation.Internal;
+
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import org.slf4j.Logger;
@@ -16,14 +18,20 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
  * (discovery, the slot check, the chunk splitter); each gets one of these handles, and closing a
  * handle only ends its transaction — the physical connection stays with its owner.
  */
+@Internal
 public final class SharedConnectionHandle extends LiteralNamePostgresConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedConnectionHandle.class);
 
     private final Connection physical;
 
-    public SharedConnectionHandle(PostgresConnectorConfig config, Connection physical, String applicationName) {
-        super(config.getJdbcConfig(), newPostgresValueConverterBuilder(config), applicationName, jdbcConfig -> physical);
+    public SharedConnectionHandle(
+            PostgresConnectorConfig config, Connection physical, String applicationName) {
+        super(
+                config.getJdbcConfig(),
+                newPostgresValueConverterBuilder(config),
+                applicationName,
+                jdbcConfig -> physical);
         this.physical = physical;
     }
 

@@ -1,6 +1,5 @@
 package io.pgcdc.connector.fetch;
 
-import io.pgcdc.connector.config.SqlNames;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SnapshotSplit;
 
 import io.debezium.connector.base.ChangeEventQueue;
@@ -11,6 +10,9 @@ import io.debezium.relational.Table;
 import io.debezium.relational.TableId;
 import io.debezium.relational.TableSchema;
 import io.debezium.relational.history.TableChanges.TableChange;
+import io.pgcdc.connector.config.SqlNames;
+import io.pgcdc.connector.config.SqlStates;
+import io.pgcdc.connector.config.TableIds;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
@@ -39,15 +41,16 @@ import static io.pgcdc.connector.config.SqlNames.quote;
  * less work per row and none per split beyond the query:
  *
  * <ul>
- *   <li>the row schema comes from the split's table definition ({@link SnapshotTableSchemas}),
- *       not from the catalog;
+ *   <li>the row schema comes from the split's table definition ({@link SnapshotTableSchemas}), not
+ *       from the catalog;
  *   <li>the query names the split's columns, so a column added while the snapshot runs does not
- *       break the split (it arrives with the stream's schema change) and the rows always match
- *       the schema announced downstream;
+ *       break the split (it arrives with the stream's schema change) and the rows always match the
+ *       schema announced downstream;
  *   <li>the source block, offset and topic of a record are computed once per split, not per row.
  * </ul>
  *
- * <p>The range predicates are upstream's, so splits cover exactly the rows upstream's would.
+ * <p>The range predicates are flink-cdc-base's, so each split covers exactly the rows its chunk
+ * boundaries mean.
  */
 final class SnapshotSplitScan {
 
@@ -57,22 +60,22 @@ final class SnapshotSplitScan {
 
     /**
      * The split's table definition as the enumerator read it, under the split's table id: the id
-     * inside a checkpointed schema is parsed back as {@code catalog.table}, which Debezium's
-     * {@code schema.table} filters do not match.
+     * inside a checkpointed schema is parsed back as {@code catalog.table}, which Debezium's {@code
+     * schema.table} filters do not match.
      */
     static Table tableOf(SnapshotSplit split) {
         Map<TableId, TableChange> schemas = split.getTableSchemas();
         TableChange change = schemas.get(split.getTableId());
         if (change == null) {
             for (Map.Entry<TableId, TableChange> entry : schemas.entrySet()) {
-                TableId id = entry.getKey();
-                if (id.schema().equals(split.getTableId().schema()) && id.table().equals(split.getTableId().table())) {
+                if (TableIds.sameTable(entry.getKey(), split.getTableId())) {
                     change = entry.getValue();
                 }
             }
         }
         if (change == null) {
-            throw new IllegalStateException("Snapshot split " + split.splitId() + " carries no schema of its table");
+            throw new IllegalStateException(
+                    "Snapshot split " + split.splitId() + " carries no schema of its table");
         }
         return change.getTable().edit().tableId(split.getTableId()).create();
     }
@@ -92,24 +95,41 @@ final class SnapshotSplitScan {
         connection.setAutoCommit(false); // a cursor: rows arrive fetchSize at a time
         Set<String> dropped = Collections.emptySet();
         try {
-            return read(connection, split, table, rowSchema, context, fetchSize, queue, reads, dropped);
+            return read(
+                    connection, split, table, rowSchema, context, fetchSize, queue, reads, dropped);
         } catch (SQLException e) {
             // A split holds its table's lock while it reads, so DDL lands between splits: the
             // failing query returned no row yet.
-            if (TableAttributes.UNDEFINED_TABLE.equals(e.getSQLState())) {
+            if (SqlStates.UNDEFINED_TABLE.equals(e.getSQLState())) {
                 connection.rollback();
-                LOG.warn("Table {} was dropped while the snapshot ran: split {} has no rows. Rows of the table"
-                                + " read before stay downstream; nothing more of it is captured.",
-                        table.id(), split.splitId());
+                LOG.warn(
+                        "Table {} was dropped while the snapshot ran: split {} has no rows. Rows of"
+                                + " the table read before stay downstream; nothing more of it is"
+                                + " captured.",
+                        table.id(),
+                        split.splitId());
                 return 0;
             }
-            if (TableAttributes.UNDEFINED_COLUMN.equals(e.getSQLState())) {
+            if (SqlStates.UNDEFINED_COLUMN.equals(e.getSQLState())) {
                 connection.rollback();
                 dropped = droppedColumns(connection, table);
                 if (!dropped.isEmpty()) {
-                    LOG.warn("Columns {} of table {} were dropped while the snapshot ran: split {} reads them as"
-                                    + " NULL, as the stream does from then on", dropped, table.id(), split.splitId());
-                    return read(connection, split, table, rowSchema, context, fetchSize, queue, reads, dropped);
+                    LOG.warn(
+                            "Columns {} of table {} were dropped while the snapshot ran: split {}"
+                                    + " reads them as NULL, as the stream does from then on",
+                            dropped,
+                            table.id(),
+                            split.splitId());
+                    return read(
+                            connection,
+                            split,
+                            table,
+                            rowSchema,
+                            context,
+                            fetchSize,
+                            queue,
+                            reads,
+                            dropped);
                 }
             }
             throw e;
@@ -117,7 +137,8 @@ final class SnapshotSplitScan {
     }
 
     /** The split's columns its table no longer has. */
-    private static Set<String> droppedColumns(Connection connection, Table table) throws SQLException {
+    private static Set<String> droppedColumns(Connection connection, Table table)
+            throws SQLException {
         Set<String> dropped = new HashSet<>(table.retrieveColumnNames());
         dropped.removeAll(TableAttributes.of(connection, table.id()).keySet());
         return dropped;
@@ -146,7 +167,12 @@ final class SnapshotSplitScan {
                     Object[] row = reads.row(rs);
                     Struct value = rowSchema.valueFromColumnData(row);
                     Struct envelope =
-                            rowSchema.getEnvelopeSchema().read(value, context.source, Instant.ofEpochMilli(System.currentTimeMillis()));
+                            rowSchema
+                                    .getEnvelopeSchema()
+                                    .read(
+                                            value,
+                                            context.source,
+                                            Instant.ofEpochMilli(System.currentTimeMillis()));
                     queue.enqueue(
                             new DataChangeEvent(
                                     new SourceRecord(
@@ -192,16 +218,17 @@ final class SnapshotSplitScan {
         Object[] row(ResultSet rs) throws SQLException {
             Object[] row = new Object[width];
             for (int i = 0; i < slots.length; i++) {
-                row[slots[i]] = timeWithZone[i]
-                        ? timeWithZone(rs, i + 1)
-                        : asText[i] ? rs.getString(i + 1) : rs.getObject(i + 1);
+                row[slots[i]] =
+                        timeWithZone[i]
+                                ? timeWithZone(rs, i + 1)
+                                : asText[i] ? rs.getString(i + 1) : rs.getObject(i + 1);
             }
             return row;
         }
 
         /**
-         * A timetz as the stream decodes it (UTC); read as {@code java.sql.Time}, as upstream's
-         * snapshot does, it loses its fraction of a second.
+         * A timetz as the stream decodes it (UTC); read as {@code java.sql.Time} it would lose its
+         * fraction of a second.
          */
         private static OffsetTime timeWithZone(ResultSet rs, int index) throws SQLException {
             OffsetTime value = rs.getObject(index, OffsetTime.class);
@@ -216,7 +243,8 @@ final class SnapshotSplitScan {
         final Struct source;
         final String topic;
 
-        RecordContext(Map<String, ?> partition, Map<String, ?> offset, Struct source, String topic) {
+        RecordContext(
+                Map<String, ?> partition, Map<String, ?> offset, Struct source, String topic) {
             this.partition = partition;
             this.offset = offset;
             this.source = source;
@@ -227,16 +255,20 @@ final class SnapshotSplitScan {
     /**
      * {@code SELECT <the split's columns> FROM <table> WHERE <range>}: the first split takes keys
      * below its end, the last those from its start, the others {@code [start, end)} — written as
-     * upstream writes it ({@code k <= end AND NOT k = end}), which is what its chunk boundaries mean
-     * for a composite split key too. Columns dropped since the split was planned read as NULL.
+     * flink-cdc-base writes it ({@code k <= end AND NOT k = end}), which is what its chunk
+     * boundaries mean for a composite split key too. Columns dropped since the split was planned
+     * read as NULL.
      */
     private static String selectSql(Table table, SnapshotSplit split, Set<String> droppedColumns) {
         StringJoiner projection = new StringJoiner(", ");
         for (Column column : table.columns()) {
             projection.add(droppedColumns.contains(column.name()) ? "NULL" : quote(column.name()));
         }
-        StringBuilder sql = new StringBuilder("SELECT ").append(projection).append(" FROM ")
-                .append(SqlNames.qualified(table.id().schema(), table.id().table()));
+        StringBuilder sql =
+                new StringBuilder("SELECT ")
+                        .append(projection)
+                        .append(" FROM ")
+                        .append(SqlNames.qualified(table.id().schema(), table.id().table()));
         boolean first = split.getSplitStart() == null;
         boolean last = split.getSplitEnd() == null;
         if (first && last) {
@@ -252,12 +284,15 @@ final class SnapshotSplitScan {
                 sql.append(" AND ");
             }
             sql.append(keyPredicate(table, keys, " <= "))
-                    .append(" AND NOT (").append(keyPredicate(table, keys, " = ")).append(')');
+                    .append(" AND NOT (")
+                    .append(keyPredicate(table, keys, " = "))
+                    .append(')');
         }
         return sql.toString();
     }
 
-    private static void bindRange(PreparedStatement statement, SnapshotSplit split) throws SQLException {
+    private static void bindRange(PreparedStatement statement, SnapshotSplit split)
+            throws SQLException {
         int index = 1;
         Object[] start = split.getSplitStart();
         Object[] end = split.getSplitEnd();
@@ -280,10 +315,10 @@ final class SnapshotSplitScan {
         for (String key : keys) {
             Column column = table.columnWithName(key);
             // chunk boundaries of a uuid key travel as text
-            String parameter = column != null && "uuid".equals(column.typeName()) ? "CAST(? AS uuid)" : "?";
+            String parameter =
+                    column != null && "uuid".equals(column.typeName()) ? "CAST(? AS uuid)" : "?";
             predicate.add(quote(key) + operator + parameter);
         }
         return predicate.toString();
     }
-
 }

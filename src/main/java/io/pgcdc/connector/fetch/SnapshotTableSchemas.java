@@ -18,11 +18,8 @@ import java.util.Map;
 /**
  * Debezium's row schemas (key, value and envelope structs) of the tables one reader snapshots,
  * built from the table definition each split carries — the definition the enumerator read once and
- * the emitter announces downstream — and kept while that definition stays the same.
- *
- * <p>Upstream read the catalog twice per split to build the same thing (a {@code PostgresSchema}
- * refresh when configuring the split, another before reading it): about 40 ms per split, the
- * largest fixed cost of a snapshot split after the connection itself.
+ * the emitter announces downstream — and kept while that definition stays the same. No catalog
+ * query.
  */
 final class SnapshotTableSchemas {
 
@@ -45,13 +42,17 @@ final class SnapshotTableSchemas {
         if (schemas == null) {
             TypeRegistry types = connection.getTypeRegistry();
             PostgresValueConverter converter =
-                    PostgresObjectUtils.newPostgresValueConverterBuilder(connectorConfig).build(types);
+                    PostgresObjectUtils.newPostgresValueConverterBuilder(connectorConfig)
+                            .build(types);
             schemas = new SplitTables(connectorConfig, connection, topicSelector, converter);
         }
         if (!connectorConfig.getTableFilters().dataCollectionFilter().isIncluded(table.id())) {
             throw new IllegalStateException(
-                    "Table " + table.id() + " is not among the captured tables ('tables' option: "
-                            + connectorConfig.getConfig().getString("table.include.list") + "); cannot read its split");
+                    "Table "
+                            + table.id()
+                            + " is not among the captured tables ('tables' option: "
+                            + connectorConfig.getConfig().getString("table.include.list")
+                            + "); cannot read its split");
         }
         if (!table.equals(built.get(table.id()))) {
             schemas.refresh(table);
@@ -60,7 +61,10 @@ final class SnapshotTableSchemas {
         TableSchema schema = schemas.schemaFor(table.id());
         if (schema == null) {
             throw new IllegalStateException(
-                    "Table " + table.id() + " is not among the captured tables ('tables' option); cannot read its split");
+                    "Table "
+                            + table.id()
+                            + " is not among the captured tables ('tables' option); cannot read its"
+                            + " split");
         }
         return schema;
     }
@@ -94,13 +98,19 @@ final class SnapshotTableSchemas {
                 PostgresConnection catalog,
                 TopicSelector<TableId> topicSelector,
                 PostgresValueConverter valueConverter) {
-            super(config, catalog.getTypeRegistry(), catalog.getDefaultValueConverter(), topicSelector, valueConverter);
+            super(
+                    config,
+                    catalog.getTypeRegistry(),
+                    catalog.getDefaultValueConverter(),
+                    topicSelector,
+                    valueConverter);
             this.catalog = catalog;
         }
 
         @Override
         public void applySchemaChangesForTable(int relationId, Table table) {
-            super.applySchemaChangesForTable(relationId, RelationNames.repaired(table, relationId, catalog));
+            super.applySchemaChangesForTable(
+                    relationId, RelationNames.repaired(table, relationId, catalog));
         }
     }
 }

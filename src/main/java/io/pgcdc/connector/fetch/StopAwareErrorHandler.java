@@ -20,7 +20,8 @@ final class StopAwareErrorHandler extends PostgresErrorHandler {
 
     private final BooleanSupplier stopping;
 
-    StopAwareErrorHandler(PostgresConnectorConfig config, ChangeEventQueue<?> queue, BooleanSupplier stopping) {
+    StopAwareErrorHandler(
+            PostgresConnectorConfig config, ChangeEventQueue<?> queue, BooleanSupplier stopping) {
         super(config, queue);
         this.stopping = stopping;
     }

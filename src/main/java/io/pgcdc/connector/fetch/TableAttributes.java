@@ -1,7 +1,8 @@
 package io.pgcdc.connector.fetch;
 
-import io.pgcdc.connector.config.SqlNames;
 import io.debezium.relational.TableId;
+import io.pgcdc.connector.config.SqlNames;
+import io.pgcdc.connector.config.SqlStates;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -20,18 +21,16 @@ import java.util.Set;
  */
 final class TableAttributes {
 
-    static final String UNDEFINED_TABLE = "42P01";
-    static final String UNDEFINED_COLUMN = "42703";
-
     private static final String LIVE_COLUMNS =
-            "SELECT a.attname, a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s AND a.attnum > 0"
-                    + " AND NOT a.attisdropped ORDER BY a.attnum";
+            "SELECT a.attname, a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = %s AND"
+                    + " a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 
     private TableAttributes() {}
 
     /** The live columns of a table given by its oid (a Relation message's id). */
     static Map<String, Integer> of(Connection connection, int relationId) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(String.format(LIVE_COLUMNS, "CAST(? AS oid)"))) {
+        try (PreparedStatement statement =
+                connection.prepareStatement(String.format(LIVE_COLUMNS, "CAST(? AS oid)"))) {
             statement.setLong(1, Integer.toUnsignedLong(relationId));
             return read(statement);
         }
@@ -47,7 +46,8 @@ final class TableAttributes {
     }
 
     /** The live columns of several tables, keyed by (schema, table), in one query. */
-    static Map<TableId, Map<String, Integer>> of(Connection connection, Set<TableId> tables) throws SQLException {
+    static Map<TableId, Map<String, Integer>> of(Connection connection, Set<TableId> tables)
+            throws SQLException {
         Map<TableId, Map<String, Integer>> all = new HashMap<>();
         if (tables.isEmpty()) {
             return all;
@@ -56,17 +56,18 @@ final class TableAttributes {
         tables.forEach(t -> schemas.add(t.schema()));
         try (PreparedStatement statement =
                 connection.prepareStatement(
-                        "SELECT n.nspname, c.relname, a.attname, a.attnum FROM pg_catalog.pg_attribute a"
-                                + " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
-                                + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                                + " WHERE n.nspname = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped"
-                                + " ORDER BY a.attnum")) {
+                        "SELECT n.nspname, c.relname, a.attname, a.attnum FROM"
+                            + " pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid ="
+                            + " a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                            + " WHERE n.nspname = ANY (?) AND a.attnum > 0 AND NOT a.attisdropped"
+                            + " ORDER BY a.attnum")) {
             statement.setArray(1, connection.createArrayOf("text", schemas.toArray()));
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     TableId table = new TableId(null, rs.getString(1), rs.getString(2));
                     if (tables.contains(table)) {
-                        all.computeIfAbsent(table, t -> new LinkedHashMap<>()).put(rs.getString(3), rs.getInt(4));
+                        all.computeIfAbsent(table, t -> new LinkedHashMap<>())
+                                .put(rs.getString(3), rs.getInt(4));
                     }
                 }
             }
@@ -77,7 +78,8 @@ final class TableAttributes {
     /** Whether an exception, or one of its causes, says the table does not exist. */
     static boolean isUndefinedTable(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException && UNDEFINED_TABLE.equals(((SQLException) t).getSQLState())) {
+            if (t instanceof SQLException
+                    && SqlStates.UNDEFINED_TABLE.equals(((SQLException) t).getSQLState())) {
                 return true;
             }
         }

@@ -1,13 +1,12 @@
 package io.pgcdc.connector.fetch;
 
-import io.debezium.connector.postgresql.PostgresConnectorConfig;
-import io.debezium.connector.postgresql.connection.PostgresConnection;
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 
+import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.pgcdc.connector.config.ConnectAttempts;
+import io.pgcdc.connector.config.ConnectionSettings;
 import io.pgcdc.connector.resource.ConnectionLedger;
-import io.pgcdc.connector.source.ConnectionSettings;
-
 import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +17,11 @@ import java.sql.SQLException;
 import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresValueConverterBuilder;
 
 /**
- * A Debezium {@code PostgresConnection} (taking names literally) labelled {@code pgcdc-<role>} in pg_stat_activity and
- * counted in its owner's {@link ConnectionLedger} from connect to close. Its close is idempotent.
+ * A Debezium {@code PostgresConnection} (taking names literally) labelled {@code pgcdc-<role>} in
+ * pg_stat_activity and counted in its owner's {@link ConnectionLedger} from connect to close. Its
+ * close is idempotent.
  */
+@Internal
 public final class TrackedPostgresConnection extends LiteralNamePostgresConnection {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrackedPostgresConnection.class);
@@ -30,12 +31,17 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
     private String role;
     private boolean counted;
     private boolean closed;
+
     /** The session's pgjdbc connection, read without this object's lock by a cancelling thread. */
     private volatile Connection physical;
 
-    private TrackedPostgresConnection(PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
+    private TrackedPostgresConnection(
+            PostgresConnectorConfig config, String role, ConnectionLedger ledger) {
         // connects and loads the pg_type registry (once per connection, not per split)
-        super(config.getJdbcConfig(), newPostgresValueConverterBuilder(config), ConnectionSettings.applicationName(role));
+        super(
+                config.getJdbcConfig(),
+                newPostgresValueConverterBuilder(config),
+                ConnectionSettings.applicationName(role));
         this.role = role;
         this.initialRole = role;
         this.ledger = ledger;
@@ -45,32 +51,47 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
      * Opens a connection now, with {@code connect.max-retries} (see {@link ConnectAttempts}); a
      * failure leaves nothing open and names the options to check.
      */
-    public static TrackedPostgresConnection open(PostgresSourceConfig config, String role, ConnectionLedger ledger) {
+    public static TrackedPostgresConnection open(
+            PostgresSourceConfig config, String role, ConnectionLedger ledger) {
         String label = ConnectionSettings.applicationName(role);
         try {
-            return ConnectAttempts.open(config.getConnectMaxRetries(), label, () -> {
-                TrackedPostgresConnection connection;
-                try {
-                    // connects: Debezium loads the type registry in the constructor
-                    connection = new TrackedPostgresConnection(config.getDbzConnectorConfig(), role, ledger);
-                } catch (RuntimeException e) {
-                    throw asConnectFailure(e);
-                }
-                try {
-                    connection.connect();
-                } catch (SQLException | RuntimeException e) {
-                    connection.close();
-                    throw e;
-                }
-                connection.markCounted();
-                return connection;
-            });
+            return ConnectAttempts.open(
+                    config.getConnectMaxRetries(),
+                    label,
+                    () -> {
+                        TrackedPostgresConnection connection;
+                        try {
+                            // connects: Debezium loads the type registry in the constructor
+                            connection =
+                                    new TrackedPostgresConnection(
+                                            config.getDbzConnectorConfig(), role, ledger);
+                        } catch (RuntimeException e) {
+                            throw asConnectFailure(e);
+                        }
+                        try {
+                            connection.connect();
+                        } catch (SQLException | RuntimeException e) {
+                            connection.close();
+                            throw e;
+                        }
+                        connection.markCounted();
+                        return connection;
+                    });
         } catch (SQLException e) {
-            String hint = ConnectAttempts.isTimeout(e)
-                    ? ConnectAttempts.timeoutHint(config.getConnectTimeout())
-                    : "check 'hostname', 'port', 'username', 'password' and the database in 'tables'";
+            String hint =
+                    ConnectAttempts.isTimeout(e)
+                            ? ConnectAttempts.timeoutHint(config.getConnectTimeout())
+                            : "check 'hostname', 'port', 'username', 'password' and the database in"
+                                    + " 'tables'";
             throw new IllegalStateException(
-                    "Cannot open a connection to PostgreSQL (" + label + "): " + e.getMessage() + " (" + hint + ")", e);
+                    "Cannot open a connection to PostgreSQL ("
+                            + label
+                            + "): "
+                            + e.getMessage()
+                            + " ("
+                            + hint
+                            + ")",
+                    e);
         }
     }
 
@@ -110,7 +131,8 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
     @Override
     public synchronized Connection connection(boolean executeOnConnect) throws SQLException {
         if (closed) {
-            throw new SQLException(ConnectionSettings.applicationName(role) + " was closed by its owner");
+            throw new SQLException(
+                    ConnectionSettings.applicationName(role) + " was closed by its owner");
         }
         boolean reconnecting = counted && !isConnected();
         Connection connection = super.connection(executeOnConnect);
@@ -120,18 +142,21 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
             ledger.recordOpened(role);
             if (!role.equals(initialRole)) {
                 // a new session starts with the constructor's label
-                execute("SET application_name = '" + ConnectionSettings.applicationName(role) + "'");
+                execute(
+                        "SET application_name = '"
+                                + ConnectionSettings.applicationName(role)
+                                + "'");
             }
         }
         return connection;
     }
 
     /**
-     * Asks the server to cancel the statement this session runs now, if any: another thread's
-     * (a chunk query, a slot creation waiting for running transactions) that would otherwise go on
-     * on the server after its owner has closed the connection, since a backend notices a closed
-     * client only when it next reads or writes. Safe to call from any thread, also while that
-     * statement runs; an idle session ignores it.
+     * Asks the server to cancel the statement this session runs now, if any: another thread's (a
+     * chunk query, a slot creation waiting for running transactions) that would otherwise go on on
+     * the server after its owner has closed the connection, since a backend notices a closed client
+     * only when it next reads or writes. Safe to call from any thread, also while that statement
+     * runs; an idle session ignores it.
      */
     public void cancelRunningStatement() {
         Connection physical = this.physical;

@@ -1,5 +1,7 @@
 package io.pgcdc.connector.resource;
 
+import org.apache.flink.annotation.Internal;
+
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -10,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Counts the physical connections one owner (a reader, the enumerator) opened and still holds, by
  * role. The reader's metrics, its log line at close and the demo summary all read this one ledger.
  */
+@Internal
 public final class ConnectionLedger {
 
     private final String owner;
@@ -49,6 +52,12 @@ public final class ConnectionLedger {
 
     @Override
     public String toString() {
-        return owner + " connections: opened=" + opened() + " open=" + open() + " by role " + openedByRole();
+        return owner
+                + " connections: opened="
+                + opened()
+                + " open="
+                + open()
+                + " by role "
+                + openedByRole();
     }
 }

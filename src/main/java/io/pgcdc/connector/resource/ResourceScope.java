@@ -1,5 +1,7 @@
 package io.pgcdc.connector.resource;
 
+import org.apache.flink.annotation.Internal;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * still open when its parent closes was not closed by its owner: that is logged as a warning with
  * the stack trace of where the child was opened.
  */
+@Internal
 public final class ResourceScope implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResourceScope.class);
@@ -41,7 +44,8 @@ public final class ResourceScope implements AutoCloseable {
     private final Deque<Entry> entries = new ArrayDeque<>();
     private boolean closed;
 
-    private ResourceScope(String name, ResourceScope parent, Duration closeTimeout, ExecutorService closer) {
+    private ResourceScope(
+            String name, ResourceScope parent, Duration closeTimeout, ExecutorService closer) {
         this.name = name;
         this.parent = parent;
         this.closeTimeout = closeTimeout;
@@ -56,7 +60,12 @@ public final class ResourceScope implements AutoCloseable {
                 Executors.newCachedThreadPool(
                         runnable -> {
                             Thread thread =
-                                    new Thread(runnable, "pgcdc-closer-" + name + "-" + threads.incrementAndGet());
+                                    new Thread(
+                                            runnable,
+                                            "pgcdc-closer-"
+                                                    + name
+                                                    + "-"
+                                                    + threads.incrementAndGet());
                             thread.setDaemon(true);
                             return thread;
                         });
@@ -79,12 +88,14 @@ public final class ResourceScope implements AutoCloseable {
         Objects.requireNonNull(resource, "resource");
         synchronized (this) {
             if (!closed) {
-                entries.push(new Entry(label, resource, new Throwable("'" + label + "' opened here")));
+                entries.push(
+                        new Entry(label, resource, new Throwable("'" + label + "' opened here")));
                 return resource;
             }
         }
         IllegalStateException failure =
-                new IllegalStateException("Scope '" + name + "' is closed; '" + label + "' was closed at once");
+                new IllegalStateException(
+                        "Scope '" + name + "' is closed; '" + label + "' was closed at once");
         try {
             resource.close();
         } catch (Exception e) {
@@ -213,9 +224,12 @@ public final class ResourceScope implements AutoCloseable {
                     name,
                     closeTimeout,
                     entry.openedAt);
-            failures.add(new TimeoutException("Closing '" + entry.label + "' timed out after " + closeTimeout));
+            failures.add(
+                    new TimeoutException(
+                            "Closing '" + entry.label + "' timed out after " + closeTimeout));
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CloseFailure ? e.getCause().getCause() : e.getCause();
+            Throwable cause =
+                    e.getCause() instanceof CloseFailure ? e.getCause().getCause() : e.getCause();
             failures.add(labelled(entry, cause));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -238,7 +252,8 @@ public final class ResourceScope implements AutoCloseable {
 
     private void checkOpen(String what) {
         if (closed) {
-            throw new IllegalStateException("Scope '" + name + "' is closed; cannot open '" + what + "'");
+            throw new IllegalStateException(
+                    "Scope '" + name + "' is closed; cannot open '" + what + "'");
         }
     }
 

@@ -100,8 +100,8 @@ final class InterruptibleSplitReader extends IncrementalSourceSplitReader<JdbcSo
     }
 
     /**
-     * The split readers of one source reader: Flink creates one per fetcher, and a fetcher that
-     * ran out of splits is replaced by a new one later.
+     * The split readers of one source reader: Flink creates one per fetcher, and a fetcher that ran
+     * out of splits is replaced by a new one later.
      */
     static final class Registry {
         private final List<InterruptibleSplitReader> readers = new CopyOnWriteArrayList<>();
@@ -114,7 +114,8 @@ final class InterruptibleSplitReader extends IncrementalSourceSplitReader<JdbcSo
                 JdbcSourceConfig config,
                 IncrementalSourceReaderContext context,
                 SnapshotPhaseHooks hooks) {
-            InterruptibleSplitReader reader = new InterruptibleSplitReader(subtask, dialect, config, context, hooks, this);
+            InterruptibleSplitReader reader =
+                    new InterruptibleSplitReader(subtask, dialect, config, context, hooks, this);
             readers.add(reader);
             if (closing) {
                 reader.interruptFetch();

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.cdc.connectors.base.source.meta.split.SourceSplitBase;
@@ -10,32 +11,35 @@ import org.apache.flink.cdc.connectors.base.source.reader.IncrementalSourceSplit
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 import org.apache.flink.cdc.connectors.postgres.source.reader.PostgresSourceReader;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.connector.base.source.reader.RecordEmitter;
 import org.apache.flink.connector.base.source.reader.synchronization.FutureCompletingBlockingQueue;
+import org.apache.flink.core.io.InputStatus;
 
 import io.pgcdc.connector.fetch.PgcdcPostgresDialect;
 import io.pgcdc.connector.fetch.ReaderConnections;
 import io.pgcdc.connector.resource.Closeables;
+import io.pgcdc.connector.source.enumerator.BackfillEndedEvent;
 
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * postgres-cdc's reader, plus ownership of what the reader holds on the database and of the work
- * it started. Closing it (normally, on cancellation or on failover) runs in three phases, each
- * even if the one before failed:
+ * postgres-cdc's reader, plus ownership of what the reader holds on the database and of the work it
+ * started. Closing it (normally, on cancellation or on failover) runs in three phases, each even if
+ * the one before failed:
+ *
  * <ol>
  *   <li>interrupt: the statement running on the reader's connection is cancelled and a fetch
- *       waiting for a split's end is interrupted, so nothing waits on the server or on a split
- *       that will not end;
- *   <li>stop: Flink stops the fetchers, which close their splits; each split's producer stops
- *       and leaves before the split's connections close;
+ *       waiting for a split's end is interrupted, so nothing waits on the server or on a split that
+ *       will not end;
+ *   <li>stop: Flink stops the fetchers, which close their splits; each split's producer stops and
+ *       leaves before the split's connections close;
  *   <li>release: the {@link ReaderConnections} close (backfill slot, the connection).
  * </ol>
  */
 @SuppressWarnings({"rawtypes", "unchecked"})
+@Internal
 public class PgcdcSourceReader extends PostgresSourceReader {
 
     private final ReaderConnections connections;
@@ -57,7 +61,15 @@ public class PgcdcSourceReader extends PostgresSourceReader {
             PgcdcPostgresDialect dialect,
             ReaderConnections connections,
             InterruptibleSplitReader.Registry splitReaders) {
-        super(elementQueue, splitReaderSupplier, recordEmitter, config, readerContext, sourceConfig, splitSerializer, dialect);
+        super(
+                elementQueue,
+                splitReaderSupplier,
+                recordEmitter,
+                config,
+                readerContext,
+                sourceConfig,
+                splitSerializer,
+                dialect);
         this.connections = connections;
         this.splitReaders = splitReaders;
         this.config = sourceConfig;
@@ -70,8 +82,8 @@ public class PgcdcSourceReader extends PostgresSourceReader {
      * checkpoint: one taken before would read the split again, from the slot), or, where no
      * checkpoint is ever taken, when the reader closes at the end of its input. The drop itself
      * happens as the reader closes, after its stream has let go of the slot. (postgres-cdc dropped
-     * it at the split's end, on any close after it, a failover included: the restored job
-     * recreated the slot at the current position and skipped the changes in between.)
+     * it at the split's end, on any close after it, a failover included: the restored job recreated
+     * the slot at the current position and skipped the changes in between.)
      */
     @Override
     protected void onSplitFinished(Map finishedSplitIds) {

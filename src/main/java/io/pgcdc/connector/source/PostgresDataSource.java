@@ -1,5 +1,6 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.common.source.DataSource;
 import org.apache.flink.cdc.common.source.EventSourceProvider;
 import org.apache.flink.cdc.common.source.FlinkSourceProvider;
@@ -7,24 +8,39 @@ import org.apache.flink.cdc.common.source.MetadataAccessor;
 import org.apache.flink.cdc.common.source.SupportedMetadataColumn;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
 
+import io.pgcdc.connector.config.ConnectionSettings;
+import io.pgcdc.connector.config.MetadataColumns;
+import io.pgcdc.connector.config.PostgresSourceSettings;
+import io.pgcdc.connector.config.PublicationMode;
 import io.pgcdc.connector.config.TableIncludeList;
-import io.pgcdc.connector.factory.PostgresSourceSettings;
+import io.pgcdc.connector.fetch.Publication;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 
 /** The {@code postgres} pipeline source: postgres-cdc's incremental source behind our seams. */
+@Internal
 public class PostgresDataSource implements DataSource {
 
     private final PostgresSourceSettings settings;
     private final List<String[]> capturedTables;
     private final PostgresSourceConfigFactory configFactory;
+    private final Supplier<List<String[]>> resolveTables;
 
-    public PostgresDataSource(PostgresSourceSettings settings, List<String[]> capturedTables) {
+    /**
+     * {@code capturedTables}: the tables resolved at creation, as {schema, table} pairs; {@code
+     * resolveTables} resolves them again for the metadata accessor.
+     */
+    public PostgresDataSource(
+            PostgresSourceSettings settings,
+            List<String[]> capturedTables,
+            Supplier<List<String[]>> resolveTables) {
         this.settings = settings;
         this.capturedTables = capturedTables;
+        this.resolveTables = resolveTables;
         this.configFactory = createConfigFactory(settings, capturedTables);
     }
 
@@ -48,18 +64,30 @@ public class PostgresDataSource implements DataSource {
 
     /** A new Flink source of this pipeline source. */
     public PostgresPipelineSource createSource() {
-        return new PostgresPipelineSource(configFactory, createDeserializer(), settings.publication());
+        return new PostgresPipelineSource(configFactory, createDeserializer(), publication());
+    }
+
+    /** The publication the job streams through. */
+    public Publication publication() {
+        return new Publication(
+                settings.publicationName,
+                settings.publicationAutocreateMode,
+                settings.includePartitionedTables);
     }
 
     public PostgresEventDeserializer createDeserializer() {
         return new PostgresEventDeserializer(
-                settings.database(), settings.tableIdIncludeDatabase, settings.metadataColumns, settings.typeOptions,
+                settings.database(),
+                settings.tableIdIncludeDatabase,
+                settings.metadataColumns,
+                settings.typeOptions,
                 settings.schemaChangeEnabled);
     }
 
     @Override
     public MetadataAccessor getMetadataAccessor() {
-        return new PostgresMetadataAccessor(settings, configFactory, createDeserializer());
+        return new PostgresMetadataAccessor(
+                settings, configFactory, createDeserializer(), resolveTables);
     }
 
     @Override
@@ -67,7 +95,10 @@ public class PostgresDataSource implements DataSource {
         return MetadataColumns.supported();
     }
 
-    /** Our default for Debezium's {@code poll.interval.ms}; {@code debezium.poll.interval.ms} overrides it. */
+    /**
+     * Our default for Debezium's {@code poll.interval.ms}; {@code debezium.poll.interval.ms}
+     * overrides it.
+     */
     static final int POLL_INTERVAL_MS = 10;
 
     static PostgresSourceConfigFactory createConfigFactory(
@@ -111,16 +142,16 @@ public class PostgresDataSource implements DataSource {
     }
 
     /**
-     * The Debezium properties: the user's {@code debezium.*}, the snapshot fetch size (upstream
-     * never passes {@code scan.snapshot.fetch.size} on, so its cursor always used Debezium's
-     * default), a short queue poll interval and the {@code jdbc.properties.*}, which Debezium
-     * hands to pgjdbc for every connection it opens ({@code database.<name>}).
+     * The Debezium properties: the user's {@code debezium.*}, the snapshot fetch size ({@code
+     * scan.snapshot.fetch.size} reaches Debezium's cursor only this way), a short queue poll
+     * interval and the {@code jdbc.properties.*}, which Debezium hands to pgjdbc for every
+     * connection it opens ({@code database.<name>}).
      */
     static Properties debeziumProperties(PostgresSourceSettings settings) {
         Properties props = settings.debeziumProperties();
         props.putIfAbsent("snapshot.fetch.size", String.valueOf(settings.fetchSize));
         // Debezium's queue sleeps a whole poll interval (500 ms by default) before a split's end
-        // is noticed: upstream spent most of a small split's time there. 10 ms costs nothing.
+        // is noticed, most of a small split's time. 10 ms costs nothing.
         props.putIfAbsent("poll.interval.ms", String.valueOf(POLL_INTERVAL_MS));
         // Debezium's pgoutput decoder drops extension types it has no case for (ltree: NULL in
         // the stream, the value in the snapshot) unless unknown types are passed on; a column
@@ -136,7 +167,10 @@ public class PostgresDataSource implements DataSource {
         props.setProperty("publication.name", settings.publicationName);
         props.setProperty(
                 "publication.autocreate.mode",
-                settings.publicationAutocreateMode.equals("filtered") ? "disabled" : settings.publicationAutocreateMode);
+                (settings.publicationAutocreateMode == PublicationMode.FILTERED
+                                ? PublicationMode.DISABLED
+                                : settings.publicationAutocreateMode)
+                        .option());
         for (Map.Entry<String, String> entry : settings.connection.jdbcProperties().entrySet()) {
             props.setProperty("database." + entry.getKey(), entry.getValue());
         }

@@ -1,8 +1,9 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.cdc.common.event.CreateTableEvent;
 import org.apache.flink.cdc.common.data.RecordData;
+import org.apache.flink.cdc.common.event.CreateTableEvent;
 import org.apache.flink.cdc.common.event.DataChangeEvent;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.cdc.common.event.SchemaChangeEvent;
@@ -12,8 +13,10 @@ import org.apache.flink.cdc.runtime.typeutils.EventTypeInfo;
 import org.apache.flink.util.Collector;
 
 import io.debezium.data.Envelope;
-import io.pgcdc.connector.types.TypeMappingOptions;
 import io.debezium.relational.Table;
+import io.pgcdc.connector.config.MetadataColumns;
+import io.pgcdc.connector.config.TableIds;
+import io.pgcdc.connector.config.TypeMappingOptions;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
@@ -22,10 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Turns Debezium change records into Flink CDC {@link DataChangeEvent}s. A table must be
- * {@link #register registered} (which yields its {@link CreateTableEvent}) before its first row;
- * the record emitter does that from the schemas the split carries.
+ * Turns Debezium change records into Flink CDC {@link DataChangeEvent}s. A table must be {@link
+ * #register registered} (which yields its {@link CreateTableEvent}) before its first row; the
+ * record emitter does that from the schemas the split carries.
  */
+@Internal
 public class PostgresEventDeserializer implements DebeziumDeserializationSchema<Event> {
 
     private static final long serialVersionUID = 1L;
@@ -68,7 +72,7 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
 
     /** Debezium ids from splits may or may not carry the catalog; we key on schema and table. */
     static io.debezium.relational.TableId key(io.debezium.relational.TableId id) {
-        return new io.debezium.relational.TableId(null, id.schema(), id.table());
+        return TableIds.withoutCatalog(id);
     }
 
     public boolean isRegistered(io.debezium.relational.TableId id) {
@@ -76,14 +80,16 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
     }
 
     /**
-     * Prepares the converter of a table and returns the event that announces its schema. The id
-     * is passed separately: the id inside a split's table schema may be shaped differently.
+     * Prepares the converter of a table and returns the event that announces its schema. The id is
+     * passed separately: the id inside a split's table schema may be shaped differently.
      */
     public CreateTableEvent register(io.debezium.relational.TableId tableId, Table table) {
         io.debezium.relational.TableId id = key(tableId);
         TableRowConverter converter =
                 new TableRowConverter(
-                        toTableId(id.schema(), id.table()), TableRowConverter.schemaOf(table, typeOptions), typeOptions);
+                        toTableId(id.schema(), id.table()),
+                        TableRowConverter.schemaOf(table, typeOptions),
+                        typeOptions);
         tables().put(id, converter);
         return new CreateTableEvent(converter.tableId(), converter.schema());
     }
@@ -102,30 +108,42 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
         io.debezium.relational.TableId id = key(tableId);
         TableRowConverter converter = tables().get(id);
         if (converter == null) {
-            throw new IllegalStateException("Table " + id + " must be announced before its schema can change");
+            throw new IllegalStateException(
+                    "Table " + id + " must be announced before its schema can change");
         }
-        org.apache.flink.cdc.common.schema.Schema describedSchema = TableRowConverter.schemaOf(described, typeOptions);
+        org.apache.flink.cdc.common.schema.Schema describedSchema =
+                TableRowConverter.schemaOf(described, typeOptions);
         if (!schemaChangeEnabled) {
-            // downstream keeps the announced schema; following renames keeps a renamed column's values
+            // downstream keeps the announced schema; following renames keeps a renamed column's
+            // values
             SchemaEvolution evolution =
                     SchemaEvolution.between(
-                            converter.tableId(), converter.currentSchema(), describedSchema, renamed, added);
+                            converter.tableId(),
+                            converter.currentSchema(),
+                            describedSchema,
+                            renamed,
+                            added);
             if (!evolution.renames().isEmpty()) {
                 tables().put(id, converter.withRenamedFields(evolution.renames()));
             }
             return new Evolution(java.util.Collections.emptyList(), null);
         }
         SchemaEvolution evolution =
-                SchemaEvolution.between(converter.tableId(), converter.schema(), describedSchema, renamed, added);
+                SchemaEvolution.between(
+                        converter.tableId(), converter.schema(), describedSchema, renamed, added);
         if (evolution.events().isEmpty()) {
             return new Evolution(evolution.events(), null);
         }
-        tables().put(id, new TableRowConverter(converter.tableId(), evolution.result(), typeOptions));
+        tables().put(
+                        id,
+                        new TableRowConverter(
+                                converter.tableId(), evolution.result(), typeOptions));
         return new Evolution(evolution.events(), adjusted(described, evolution.result()));
     }
 
     /** Kept columns keep the nullability and comment downstream knows (see SchemaEvolution). */
-    private static Table adjusted(Table described, org.apache.flink.cdc.common.schema.Schema result) {
+    private static Table adjusted(
+            Table described, org.apache.flink.cdc.common.schema.Schema result) {
         io.debezium.relational.TableEditor editor = described.edit();
         for (io.debezium.relational.Column column : described.columns()) {
             result.getColumn(column.name())
@@ -193,10 +211,14 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
             case UPDATE:
                 RecordData after =
                         converter.convertAfterUpdate(
-                                value.getStruct(Envelope.FieldName.AFTER), value.getStruct(Envelope.FieldName.BEFORE));
+                                value.getStruct(Envelope.FieldName.AFTER),
+                                value.getStruct(Envelope.FieldName.BEFORE));
                 out.collect(
                         DataChangeEvent.updateEvent(
-                                converter.tableId(), beforeImage(converter, record, value, after), after, meta));
+                                converter.tableId(),
+                                beforeImage(converter, record, value, after),
+                                after,
+                                meta));
                 break;
             case DELETE:
                 out.collect(
@@ -252,8 +274,11 @@ public class PostgresEventDeserializer implements DebeziumDeserializationSchema<
                     meta.put(column, database);
                     break;
                 case MetadataColumns.ROW_KIND:
-                    meta.put(column, op == Envelope.Operation.DELETE ? "-D"
-                            : op == Envelope.Operation.UPDATE ? "+U" : "+I");
+                    meta.put(
+                            column,
+                            op == Envelope.Operation.DELETE
+                                    ? "-D"
+                                    : op == Envelope.Operation.UPDATE ? "+U" : "+I");
                     break;
                 default:
                     break;

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Schema;
 import org.apache.flink.cdc.common.source.MetadataAccessor;
@@ -10,8 +11,8 @@ import org.apache.flink.util.FlinkRuntimeException;
 
 import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.relational.history.TableChanges.TableChange;
+import io.pgcdc.connector.config.PostgresSourceSettings;
 import io.pgcdc.connector.config.SystemSchemas;
-import io.pgcdc.connector.factory.PostgresSourceSettings;
 import io.pgcdc.connector.fetch.TrackedPostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
 
@@ -24,11 +25,13 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Answers metadata questions about the captured database. Every call opens one labelled
- * connection and closes it before returning.
+ * Answers metadata questions about the captured database. Every call opens one labelled connection
+ * and closes it before returning.
  */
+@Internal
 public class PostgresMetadataAccessor implements MetadataAccessor {
 
     static final String ROLE = "metadata";
@@ -37,13 +40,18 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
     private final PostgresSourceConfigFactory configFactory;
     private final PostgresEventDeserializer deserializer;
 
+    /** Resolves {@code tables} against the catalog now, as {schema, table} pairs. */
+    private final Supplier<List<String[]>> capturedTables;
+
     public PostgresMetadataAccessor(
             PostgresSourceSettings settings,
             PostgresSourceConfigFactory configFactory,
-            PostgresEventDeserializer deserializer) {
+            PostgresEventDeserializer deserializer,
+            Supplier<List<String[]>> capturedTables) {
         this.settings = settings;
         this.configFactory = configFactory;
         this.deserializer = deserializer;
+        this.capturedTables = capturedTables;
     }
 
     @Override
@@ -59,7 +67,8 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
                 PreparedStatement statement =
                         jdbc.prepareStatement(
                                 "SELECT nspname FROM pg_catalog.pg_namespace WHERE "
-                                        + SystemSchemas.excludedFrom("nspname") + " ORDER BY 1");
+                                        + SystemSchemas.excludedFrom("nspname")
+                                        + " ORDER BY 1");
                 ResultSet rs = statement.executeQuery()) {
             while (rs.next()) {
                 schemas.add(rs.getString(1));
@@ -75,7 +84,7 @@ public class PostgresMetadataAccessor implements MetadataAccessor {
     public List<TableId> listTables(@Nullable String namespace, @Nullable String schemaName) {
         checkNamespace(namespace);
         List<TableId> tables = new ArrayList<>();
-        for (String[] table : io.pgcdc.connector.factory.CapturedTables.resolve(settings)) {
+        for (String[] table : capturedTables.get()) {
             if (schemaName == null || schemaName.equals(table[0])) {
                 tables.add(deserializer.toTableId(table[0], table[1]));
             }

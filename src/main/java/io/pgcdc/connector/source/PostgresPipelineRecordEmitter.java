@@ -1,5 +1,6 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.SourceOutput;
 import org.apache.flink.cdc.common.event.Event;
 import org.apache.flink.cdc.common.event.SchemaChangeEvent;
@@ -23,9 +24,10 @@ import java.util.Map;
 import static org.apache.flink.cdc.connectors.base.utils.SourceRecordUtils.isDataChangeRecord;
 
 /**
- * Emits a table's {@code CreateTableEvent} before the first row this reader emits for it, using
- * the schema the split carries (no database round trip), then the rows themselves.
+ * Emits a table's {@code CreateTableEvent} before the first row this reader emits for it, using the
+ * schema the split carries (no database round trip), then the rows themselves.
  */
+@Internal
 public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitter<Event> {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresPipelineRecordEmitter.class);
@@ -51,12 +53,14 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
             return;
         }
         if (!isDataChangeRecord(element)) {
-            super.processElement(element, output, splitState); // watermarks, heartbeats, schema changes
+            super.processElement(
+                    element, output, splitState); // watermarks, heartbeats, schema changes
             return;
         }
         TableId tableId = PostgresEventDeserializer.tableOf(element);
         if (!deserializer.isRegistered(tableId)) {
-            output.collect(deserializer.register(tableId, schemaOf(tableId, splitState).getTable()));
+            output.collect(
+                    deserializer.register(tableId, schemaOf(tableId, splitState).getTable()));
         }
         // What the base class does for a data change, without first testing the record against
         // the schema-change key pattern (a regex compiled per record: a fifth of the task
@@ -69,9 +73,9 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
     }
 
     /**
-     * A Relation message described a captured table: tells downstream what changed, before the
-     * rows that follow, and keeps the new schema in the split state so a restored job announces
-     * the schema downstream has (with schema changes disabled, only the converter follows renames).
+     * A Relation message described a captured table: tells downstream what changed, before the rows
+     * that follow, and keeps the new schema in the split state so a restored job announces the
+     * schema downstream has (with schema changes disabled, only the converter follows renames).
      * Tables the split does not capture (created after the job started) are not streamed, so
      * nothing is announced for them.
      */
@@ -111,13 +115,17 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
         Map.Entry<TableId, TableChange> entry = schemaEntry(tableId, schemas);
         if (entry == null) {
             throw new IllegalStateException(
-                    "The split carries no schema for table " + tableId + "; known: " + schemas.keySet());
+                    "The split carries no schema for table "
+                            + tableId
+                            + "; known: "
+                            + schemas.keySet());
         }
         return entry.getValue();
     }
 
     /** The split's entry for a table; split ids may or may not carry the catalog. */
-    private static Map.Entry<TableId, TableChange> schemaEntry(TableId tableId, Map<TableId, TableChange> schemas) {
+    private static Map.Entry<TableId, TableChange> schemaEntry(
+            TableId tableId, Map<TableId, TableChange> schemas) {
         for (Map.Entry<TableId, TableChange> entry : schemas.entrySet()) {
             if (PostgresEventDeserializer.key(entry.getKey()).equals(tableId)) {
                 return entry;

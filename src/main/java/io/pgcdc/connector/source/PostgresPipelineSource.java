@@ -1,5 +1,6 @@
 package io.pgcdc.connector.source;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
@@ -31,13 +32,13 @@ import io.pgcdc.connector.source.enumerator.PgcdcSourceEnumerator;
 import io.pgcdc.connector.source.split.PostgresSplitSerializer;
 
 /**
- * The Flink source of the {@code postgres} pipeline source: our enumerator
- * ({@link PgcdcSourceEnumerator}, which owns its connections) and our reader
- * ({@link PgcdcSourceReader}, which owns its {@link ReaderConnections}) around postgres-cdc's
- * incremental snapshot, with our record emitter (a {@code CreateTableEvent} before a table's first
- * row). Its enumerator checkpoints have postgres-cdc's format, its splits that of
- * {@link PostgresSplitSerializer}.
+ * The Flink source of the {@code postgres} pipeline source: our enumerator ({@link
+ * PgcdcSourceEnumerator}, which owns its connections) and our reader ({@link PgcdcSourceReader},
+ * which owns its {@link ReaderConnections}) around postgres-cdc's incremental snapshot, with our
+ * record emitter (a {@code CreateTableEvent} before a table's first row). Its enumerator
+ * checkpoints have postgres-cdc's format, its splits that of {@link PostgresSplitSerializer}.
  */
+@Internal
 public class PostgresPipelineSource
         implements Source<Event, SourceSplitBase, PendingSplitsState>, ResultTypeQueryable<Event> {
 
@@ -45,6 +46,7 @@ public class PostgresPipelineSource
 
     /** Reader metrics: connections currently open, and opened since the reader started. */
     public static final String OPEN_CONNECTIONS_METRIC = "pgcdcOpenConnections";
+
     public static final String OPENED_CONNECTIONS_METRIC = "pgcdcConnectionsOpened";
 
     private final PostgresSourceConfigFactory configFactory;
@@ -54,7 +56,9 @@ public class PostgresPipelineSource
     private SnapshotPhaseHooks snapshotHooks = SnapshotPhaseHooks.empty();
 
     public PostgresPipelineSource(
-            PostgresSourceConfigFactory configFactory, PostgresEventDeserializer deserializer, Publication publication) {
+            PostgresSourceConfigFactory configFactory,
+            PostgresEventDeserializer deserializer,
+            Publication publication) {
         this.configFactory = configFactory;
         this.deserializer = deserializer;
         this.publication = publication;
@@ -70,7 +74,8 @@ public class PostgresPipelineSource
     @Override
     public SplitEnumerator<SourceSplitBase, PendingSplitsState> createEnumerator(
             SplitEnumeratorContext<SourceSplitBase> context) {
-        return PgcdcSourceEnumerator.create(context, configFactory.create(0), publication, getBoundedness());
+        return PgcdcSourceEnumerator.create(
+                context, configFactory.create(0), publication, getBoundedness());
     }
 
     @Override
@@ -94,7 +99,9 @@ public class PostgresPipelineSource
                 new FutureCompletingBlockingQueue<>(),
                 () -> splitReaders.create(subtask, dialect, config, context, snapshotHooks),
                 new PostgresPipelineRecordEmitter(
-                        deserializer, new SourceReaderMetrics(readerContext.metricGroup()), offsetFactory),
+                        deserializer,
+                        new SourceReaderMetrics(readerContext.metricGroup()),
+                        offsetFactory),
                 readerContext.getConfiguration(),
                 context,
                 config,
@@ -104,7 +111,9 @@ public class PostgresPipelineSource
                 splitReaders);
     }
 
-    /** Actions run at points of each snapshot split's read (tests change rows between watermarks). */
+    /**
+     * Actions run at points of each snapshot split's read (tests change rows between watermarks).
+     */
     @VisibleForTesting
     public void setSnapshotHooks(SnapshotPhaseHooks snapshotHooks) {
         this.snapshotHooks = snapshotHooks;
@@ -117,7 +126,8 @@ public class PostgresPipelineSource
 
     @Override
     public SimpleVersionedSerializer<PendingSplitsState> getEnumeratorCheckpointSerializer() {
-        return new PendingSplitsStateSerializer(PostgresSplitSerializer.forEnumeratorState(offsetFactory));
+        return new PendingSplitsStateSerializer(
+                PostgresSplitSerializer.forEnumeratorState(offsetFactory));
     }
 
     @Override

@@ -25,11 +25,12 @@ import java.util.Set;
  * pgoutput Relation message describes, and the schema that results.
  *
  * <p>A Relation message lists a table's columns in order with their types, nothing else; so:
+ *
  * <ul>
  *   <li>what the catalog's attribute numbers say about new names comes first (a renamed column
- *       keeps its number, an added one gets a new one); failing that, a column whose name
- *       vanished at the same position where an unknown name of the same type appeared was renamed,
- *       not dropped and re-added (PostgreSQL keeps a renamed column's position);
+ *       keeps its number, an added one gets a new one); failing that, a column whose name vanished
+ *       at the same position where an unknown name of the same type appeared was renamed, not
+ *       dropped and re-added (PostgreSQL keeps a renamed column's position);
  *   <li>nullability is not compared: Debezium reads it from the current catalog, not from the
  *       message, so it may come from a later point in time. Kept columns keep the nullability and
  *       comment downstream knows;
@@ -43,7 +44,8 @@ final class SchemaEvolution {
     private final Schema result;
     private final Map<String, String> renames;
 
-    private SchemaEvolution(List<SchemaChangeEvent> events, Schema result, Map<String, String> renames) {
+    private SchemaEvolution(
+            List<SchemaChangeEvent> events, Schema result, Map<String, String> renames) {
         this.events = events;
         this.result = result;
         this.renames = renames;
@@ -74,7 +76,11 @@ final class SchemaEvolution {
      *     a rename
      */
     static SchemaEvolution between(
-            TableId tableId, Schema known, Schema described, Map<String, String> renamed, Set<String> addedByCatalog) {
+            TableId tableId,
+            Schema known,
+            Schema described,
+            Map<String, String> renamed,
+            Set<String> addedByCatalog) {
         List<SchemaChangeEvent> events = new ArrayList<>();
         Schema current = known;
 
@@ -130,7 +136,9 @@ final class SchemaEvolution {
             current = apply(current, new AlterColumnTypeEvent(tableId, newTypes, oldTypes), events);
         }
         return new SchemaEvolution(
-                Collections.unmodifiableList(events), current, Collections.unmodifiableMap(renames));
+                Collections.unmodifiableList(events),
+                current,
+                Collections.unmodifiableMap(renames));
     }
 
     /**
@@ -142,12 +150,15 @@ final class SchemaEvolution {
         Set<String> knownNames = new HashSet<>(known.getColumnNames());
         Set<String> describedNames = new HashSet<>(described.getColumnNames());
         Map<String, String> renames = new LinkedHashMap<>();
-        renamed.forEach((from, to) -> {
-            if (knownNames.contains(from) && !describedNames.contains(from)
-                    && describedNames.contains(to) && !knownNames.contains(to)) {
-                renames.put(from, to);
-            }
-        });
+        renamed.forEach(
+                (from, to) -> {
+                    if (knownNames.contains(from)
+                            && !describedNames.contains(from)
+                            && describedNames.contains(to)
+                            && !knownNames.contains(to)) {
+                        renames.put(from, to);
+                    }
+                });
         int common = Math.min(known.getColumnCount(), described.getColumnCount());
         for (int i = 0; i < common; i++) {
             Column from = known.getColumns().get(i);
@@ -168,7 +179,8 @@ final class SchemaEvolution {
         return a.nullable().equals(b.nullable());
     }
 
-    private static Schema apply(Schema schema, SchemaChangeEvent event, List<SchemaChangeEvent> events) {
+    private static Schema apply(
+            Schema schema, SchemaChangeEvent event, List<SchemaChangeEvent> events) {
         events.add(event);
         return SchemaUtils.applySchemaChangeEvent(schema, event);
     }

@@ -8,8 +8,8 @@ import org.apache.flink.cdc.runtime.typeutils.BinaryRecordDataGenerator;
 
 import io.debezium.relational.Column;
 import io.debezium.relational.Table;
+import io.pgcdc.connector.config.TypeMappingOptions;
 import io.pgcdc.connector.types.PostgresTypeMapper;
-import io.pgcdc.connector.types.TypeMappingOptions;
 import io.pgcdc.connector.types.ValueConverters;
 import io.pgcdc.connector.types.ValueConverters.ValueConverter;
 import org.apache.kafka.connect.data.Field;
@@ -18,8 +18,8 @@ import org.apache.kafka.connect.data.Struct;
 import java.util.List;
 
 /**
- * Converts the rows of one table from Debezium structs to Flink CDC records laid out by the
- * table's {@link Schema}. Built once per table and reused for every row.
+ * Converts the rows of one table from Debezium structs to Flink CDC records laid out by the table's
+ * {@link Schema}. Built once per table and reused for every row.
  */
 final class TableRowConverter {
 
@@ -40,10 +40,11 @@ final class TableRowConverter {
     }
 
     /**
-     * @param fieldNames the name each column has in the database now, which differs from its
-     *     name in {@code schema} after a rename downstream was not told of
+     * @param fieldNames the name each column has in the database now, which differs from its name
+     *     in {@code schema} after a rename downstream was not told of
      */
-    private TableRowConverter(TableId tableId, Schema schema, String[] fieldNames, TypeMappingOptions typeOptions) {
+    private TableRowConverter(
+            TableId tableId, Schema schema, String[] fieldNames, TypeMappingOptions typeOptions) {
         this.tableId = tableId;
         this.schema = schema;
         List<org.apache.flink.cdc.common.schema.Column> columns = schema.getColumns();
@@ -52,7 +53,9 @@ final class TableRowConverter {
         DataType[] types = new DataType[columns.size()];
         for (int i = 0; i < columns.size(); i++) {
             types[i] = columns.get(i).getType();
-            converters[i] = ValueConverters.forType(types[i], "column '" + columnNames[i] + "' of table " + tableId);
+            converters[i] =
+                    ValueConverters.forType(
+                            types[i], "column '" + columnNames[i] + "' of table " + tableId);
         }
         this.generator = new BinaryRecordDataGenerator(types);
         this.typeOptions = typeOptions;
@@ -81,7 +84,9 @@ final class TableRowConverter {
         Schema.Builder builder = Schema.newBuilder();
         for (Column column : table.columns()) {
             builder.physicalColumn(
-                    column.name(), PostgresTypeMapper.toDataType(table, column, typeOptions), column.comment());
+                    column.name(),
+                    PostgresTypeMapper.toDataType(table, column, typeOptions),
+                    column.comment());
         }
         builder.primaryKey(table.primaryKeyColumnNames());
         return builder.build();
@@ -101,8 +106,8 @@ final class TableRowConverter {
     }
 
     /**
-     * Converts the row after an update. A TOASTed value the update left alone reaches Debezium as
-     * a placeholder, never as data: it is taken from the before image when there is one (REPLICA
+     * Converts the row after an update. A TOASTed value the update left alone reaches Debezium as a
+     * placeholder, never as data: it is taken from the before image when there is one (REPLICA
      * IDENTITY FULL), else handled as {@code toast.unchanged-value.mode} says.
      */
     RecordData convertAfterUpdate(Struct after, Struct before) {
@@ -137,11 +142,19 @@ final class TableRowConverter {
         } catch (ClassCastException | IllegalArgumentException e) {
             // the column's type changed in the database and downstream was not told
             throw new IllegalStateException(
-                    "Column '" + columnNames[column] + "' of table " + tableId + " now holds values of type "
-                            + field.schema().type() + (field.schema().name() == null ? "" : " (" + field.schema().name() + ")")
-                            + " that do not fit its announced type " + schema.getColumns().get(column).getType()
-                            + "; its type was changed in the database. Set 'schema-change.enabled' to true to"
-                            + " evolve the schema downstream.",
+                    "Column '"
+                            + columnNames[column]
+                            + "' of table "
+                            + tableId
+                            + " now holds values of type "
+                            + field.schema().type()
+                            + (field.schema().name() == null
+                                    ? ""
+                                    : " (" + field.schema().name() + ")")
+                            + " that do not fit its announced type "
+                            + schema.getColumns().get(column).getType()
+                            + "; its type was changed in the database. Set 'schema-change.enabled'"
+                            + " to true to evolve the schema downstream.",
                     e);
         }
     }
@@ -155,17 +168,22 @@ final class TableRowConverter {
             }
         }
         switch (typeOptions.toastMode) {
-            case "null":
+            case NULL:
                 return null;
-            case "placeholder":
+            case PLACEHOLDER:
                 return typeOptions.unavailablePlaceholder;
             default:
                 throw new IllegalStateException(
-                        "An update of table " + tableId + " left the TOASTed value of column '" + field.name()
-                                + "' unchanged and the table's REPLICA IDENTITY is not FULL, so the value is not"
-                                + " in the change. Run ALTER TABLE " + tableId + " REPLICA IDENTITY FULL (for"
-                                + " changes from then on), and set 'toast.unchanged-value.mode' to 'null' or"
-                                + " 'placeholder' to get past changes already written.");
+                        "An update of table "
+                                + tableId
+                                + " left the TOASTed value of column '"
+                                + field.name()
+                                + "' unchanged and the table's REPLICA IDENTITY is not FULL, so the"
+                                + " value is not in the change. Run ALTER TABLE "
+                                + tableId
+                                + " REPLICA IDENTITY FULL (for changes from then on), and set"
+                                + " 'toast.unchanged-value.mode' to 'null' or 'placeholder' to get"
+                                + " past changes already written.");
         }
     }
 

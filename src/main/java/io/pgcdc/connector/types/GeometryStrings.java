@@ -10,8 +10,8 @@ import java.util.Locale;
 import java.util.StringJoiner;
 
 /**
- * The strings upstream's pipeline connector emits for {@code point} and PostGIS {@code geometry}
- * / {@code geography} values: {@code {"coordinates":"[[x,y],...]","type":"Point","srid":0}} (the
+ * The strings upstream's pipeline connector emits for {@code point} and PostGIS {@code geometry} /
+ * {@code geography} values: {@code {"coordinates":"[[x,y],...]","type":"Point","srid":0}} (the
  * coordinates are themselves a JSON text, x and y only), or for a collection {@code
  * {"type":"GeometryCollection","geometries":"<WKT>","srid":n}}.
  */
@@ -24,21 +24,32 @@ final class GeometryStrings {
         Integer srid = value.schema().field("srid") == null ? null : value.getInt32("srid");
         int sridOrZero = srid == null ? 0 : srid;
         if (value.schema().field("x") != null && value.getFloat64("x") != null) {
-            return json("[[" + number(value.getFloat64("x")) + "," + number(value.getFloat64("y")) + "]]", "Point", sridOrZero);
+            return json(
+                    "[["
+                            + number(value.getFloat64("x"))
+                            + ","
+                            + number(value.getFloat64("y"))
+                            + "]]",
+                    "Point",
+                    sridOrZero);
         }
         byte[] wkb = ValueConverters.toBytes(value.get("wkb"));
         Geometry geometry;
         try {
             geometry = new WKBReader().read(wkb);
         } catch (ParseException e) {
-            throw new IllegalArgumentException("Cannot read a geometry value (WKB): " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "Cannot read a geometry value (WKB): " + e.getMessage(), e);
         }
         if (srid == null && geometry.getSRID() != 0) {
             sridOrZero = geometry.getSRID();
         }
         if ("GeometryCollection".equals(geometry.getGeometryType())) {
-            return "{\"type\":\"GeometryCollection\",\"geometries\":\"" + geometry.toText().replace("\"", "\\\"")
-                    + "\",\"srid\":" + sridOrZero + "}";
+            return "{\"type\":\"GeometryCollection\",\"geometries\":\""
+                    + geometry.toText().replace("\"", "\\\"")
+                    + "\",\"srid\":"
+                    + sridOrZero
+                    + "}";
         }
         StringJoiner coordinates = new StringJoiner(",", "[", "]");
         for (Coordinate c : geometry.getCoordinates()) {
@@ -48,7 +59,13 @@ final class GeometryStrings {
     }
 
     private static String json(String coordinates, String type, int srid) {
-        return "{\"coordinates\":\"" + coordinates + "\",\"type\":\"" + type + "\",\"srid\":" + srid + "}";
+        return "{\"coordinates\":\""
+                + coordinates
+                + "\",\"type\":\""
+                + type
+                + "\",\"srid\":"
+                + srid
+                + "}";
     }
 
     private static String number(double value) {

@@ -1,5 +1,7 @@
 package io.pgcdc.connector.types;
 
+import org.apache.flink.annotation.Internal;
+
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -12,6 +14,7 @@ import java.time.OffsetDateTime;
  * exists because {@code DateTimeFormatter} parsing took a quarter of the task thread's time when
  * snapshotting a table with a {@code timestamptz} column.
  */
+@Internal
 public final class IsoTimestamps {
 
     private IsoTimestamps() {}
@@ -24,8 +27,12 @@ public final class IsoTimestamps {
     /** {@code yyyy-MM-ddTHH:mm:ss[.f{1,9}](Z|±HH:mm[:ss])}, or {@code null} if not that shape. */
     private static Instant parseCommonShape(String s) {
         int n = s.length();
-        if (n < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T'
-                || s.charAt(13) != ':' || s.charAt(16) != ':') {
+        if (n < 20
+                || s.charAt(4) != '-'
+                || s.charAt(7) != '-'
+                || s.charAt(10) != 'T'
+                || s.charAt(13) != ':'
+                || s.charAt(16) != ':') {
             return null;
         }
         int year = digits(s, 0, 4);
@@ -34,8 +41,17 @@ public final class IsoTimestamps {
         int hour = digits(s, 11, 2);
         int minute = digits(s, 14, 2);
         int second = digits(s, 17, 2);
-        if (year < 0 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23
-                || minute < 0 || minute > 59 || second < 0 || second > 59) {
+        if (year < 0
+                || month < 1
+                || month > 12
+                || day < 1
+                || day > 31
+                || hour < 0
+                || hour > 23
+                || minute < 0
+                || minute > 59
+                || second < 0
+                || second > 59) {
             return null;
         }
         int i = 19;
@@ -79,7 +95,8 @@ public final class IsoTimestamps {
             return null; // let the full parser report the invalid date
         }
         long epochDay = LocalDate.of(year, month, day).toEpochDay();
-        long epochSecond = epochDay * 86_400L + hour * 3600L + minute * 60L + second - offsetSeconds;
+        long epochSecond =
+                epochDay * 86_400L + hour * 3600L + minute * 60L + second - offsetSeconds;
         return Instant.ofEpochSecond(epochSecond, nanos);
     }
 

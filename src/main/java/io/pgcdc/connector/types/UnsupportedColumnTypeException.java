@@ -1,6 +1,9 @@
 package io.pgcdc.connector.types;
 
+import org.apache.flink.annotation.Internal;
+
 /** A captured column whose PostgreSQL type the source cannot map; names table, column and type. */
+@Internal
 public class UnsupportedColumnTypeException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.types;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.cdc.common.data.DateData;
 import org.apache.flink.cdc.common.data.DecimalData;
 import org.apache.flink.cdc.common.data.GenericArrayData;
@@ -32,11 +33,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Converters from the values Debezium puts into Kafka Connect structs to Flink CDC's internal
- * data structures. The target type comes from {@link PostgresTypeMapper}; the Connect schema of
- * the value tells which of Debezium's encodings (time precision mode, decimal handling mode) was
- * used, so every mode lands on the same Flink CDC type.
+ * Converters from the values Debezium puts into Kafka Connect structs to Flink CDC's internal data
+ * structures. The target type comes from {@link PostgresTypeMapper}; the Connect schema of the
+ * value tells which of Debezium's encodings (time precision mode, decimal handling mode) was used,
+ * so every mode lands on the same Flink CDC type.
  */
+@Internal
 public final class ValueConverters {
 
     /** Converts one non-null Connect value. */
@@ -55,9 +57,15 @@ public final class ValueConverters {
             case TINYINT:
                 return (v, s) -> (byte) exactly((Number) v, Byte.MIN_VALUE, Byte.MAX_VALUE);
             case SMALLINT:
-                return (v, s) -> v instanceof Short ? v : (short) exactly((Number) v, Short.MIN_VALUE, Short.MAX_VALUE);
+                return (v, s) ->
+                        v instanceof Short
+                                ? v
+                                : (short) exactly((Number) v, Short.MIN_VALUE, Short.MAX_VALUE);
             case INTEGER:
-                return (v, s) -> v instanceof Integer ? v : (int) exactly((Number) v, Integer.MIN_VALUE, Integer.MAX_VALUE);
+                return (v, s) ->
+                        v instanceof Integer
+                                ? v
+                                : (int) exactly((Number) v, Integer.MIN_VALUE, Integer.MAX_VALUE);
             case BIGINT:
                 return (v, s) -> ((Number) v).longValue();
             case FLOAT:
@@ -69,7 +77,11 @@ public final class ValueConverters {
                 return (v, s) -> toDecimal(v, s, decimal, where);
             case CHAR:
             case VARCHAR:
-                return (v, s) -> BinaryStringData.fromString(v instanceof Struct ? GeometryStrings.toJson((Struct) v) : v.toString());
+                return (v, s) ->
+                        BinaryStringData.fromString(
+                                v instanceof Struct
+                                        ? GeometryStrings.toJson((Struct) v)
+                                        : v.toString());
             case MAP: // hstore with debezium.hstore.handling.mode: map
                 return (v, s) -> toStringMap(v);
             case BINARY:
@@ -92,11 +104,17 @@ public final class ValueConverters {
         }
     }
 
-    /** A wider integer (e.g. after the column's type was widened) only if it fits, never wrapped. */
+    /**
+     * A wider integer (e.g. after the column's type was widened) only if it fits, never wrapped.
+     */
     private static long exactly(Number value, long min, long max) {
         long l = value.longValue();
-        if (l < min || l > max || (value instanceof Double || value instanceof Float) && l != value.doubleValue()) {
-            throw new IllegalArgumentException("Value " + value + " does not fit the column's type");
+        if (l < min
+                || l > max
+                || (value instanceof Double || value instanceof Float)
+                        && l != value.doubleValue()) {
+            throw new IllegalArgumentException(
+                    "Value " + value + " does not fit the column's type");
         }
         return l;
     }
@@ -122,7 +140,8 @@ public final class ValueConverters {
             }
             decimal = new BigDecimal(text);
         }
-        DecimalData data = DecimalData.fromBigDecimal(decimal, type.getPrecision(), type.getScale());
+        DecimalData data =
+                DecimalData.fromBigDecimal(decimal, type.getPrecision(), type.getScale());
         if (data == null) {
             throw new ArithmeticException(
                     "Value "
@@ -232,7 +251,9 @@ public final class ValueConverters {
         for (Map.Entry<?, ?> entry : ((Map<?, ?>) value).entrySet()) {
             converted.put(
                     BinaryStringData.fromString(String.valueOf(entry.getKey())),
-                    entry.getValue() == null ? null : BinaryStringData.fromString(entry.getValue().toString()));
+                    entry.getValue() == null
+                            ? null
+                            : BinaryStringData.fromString(entry.getValue().toString()));
         }
         return new GenericMapData(converted);
     }

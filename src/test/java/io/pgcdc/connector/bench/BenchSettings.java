@@ -15,10 +15,14 @@ final class BenchSettings {
     final List<Integer> splits; // bench.splits [50,500,2000]
     final List<Integer> parallelisms; // bench.parallelism [1,2]
     final List<Boolean> backfills; // bench.backfill [off,on]
-    final List<Integer> backfillOnSplits; // bench.backfill-on-splits [500]: backfill=on only there; empty = all
+    final List<Integer>
+            backfillOnSplits; // bench.backfill-on-splits [500]: backfill=on only there; empty = all
     final List<String> variants; // bench.variants [A,B50,B]
-    final List<Integer> stockDefaultSplits; // bench.stock-default-splits [500,2000]: B (500 ms poll) only there
-    final Duration window; // bench.window-seconds [20]: a stock run still snapshotting then is measured so far
+    final List<Integer>
+            stockDefaultSplits; // bench.stock-default-splits [500,2000]: B (500 ms poll) only there
+    final Duration
+            window; // bench.window-seconds [20]: a stock run still snapshotting then is measured so
+    // far
     final List<String> streamVariants; // bench.stream.variants [A,B50]: streaming phase, round 1
     final int streamUpdates; // bench.stream.updates [100000]
     final int streamRate; // bench.stream.rate [5000] updates/s
@@ -31,9 +35,10 @@ final class BenchSettings {
         rounds = Integer.parseInt(get.apply("rounds", "2"));
         splits = BenchMain.ints(get.apply("splits", "50,500,2000"));
         parallelisms = BenchMain.ints(get.apply("parallelism", "1,2"));
-        backfills = Arrays.stream(get.apply("backfill", "off,on").split(","))
-                .map(v -> v.trim().equals("on"))
-                .collect(Collectors.toList());
+        backfills =
+                Arrays.stream(get.apply("backfill", "off,on").split(","))
+                        .map(v -> v.trim().equals("on"))
+                        .collect(Collectors.toList());
         backfillOnSplits = BenchMain.ints(get.apply("backfill-on-splits", "500"));
         variants = BenchMain.words(get.apply("variants", "A,B50,B"));
         stockDefaultSplits = BenchMain.ints(get.apply("stock-default-splits", "500,2000"));
@@ -57,9 +62,31 @@ final class BenchSettings {
 
     @Override
     public String toString() {
-        return "rows=" + rows + " rounds=" + rounds + " splits=" + splits + " parallelism=" + parallelisms
-                + " backfill=" + backfills + " (on at splits " + (backfillOnSplits.isEmpty() ? "all" : backfillOnSplits)
-                + ") variants=" + variants + " B(default poll) at splits=" + stockDefaultSplits + " window="
-                + window.getSeconds() + "s stream=" + streamVariants + " " + streamUpdates + "@" + streamRate + "/s out=" + out;
+        return "rows="
+                + rows
+                + " rounds="
+                + rounds
+                + " splits="
+                + splits
+                + " parallelism="
+                + parallelisms
+                + " backfill="
+                + backfills
+                + " (on at splits "
+                + (backfillOnSplits.isEmpty() ? "all" : backfillOnSplits)
+                + ") variants="
+                + variants
+                + " B(default poll) at splits="
+                + stockDefaultSplits
+                + " window="
+                + window.getSeconds()
+                + "s stream="
+                + streamVariants
+                + " "
+                + streamUpdates
+                + "@"
+                + streamRate
+                + "/s out="
+                + out;
     }
 }

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
  */
 final class CdcCli {
 
-    private static final Pattern REST = Pattern.compile("Rest endpoint listening at localhost:(\\d+)");
+    private static final Pattern REST =
+            Pattern.compile("Rest endpoint listening at localhost:(\\d+)");
 
     private CdcCli() {}
 
@@ -23,20 +24,32 @@ final class CdcCli {
      * to the plugin; {@code flinkConfig}: the {@code conf/config.yaml} of its {@code FLINK_HOME}.
      */
     static ChildJvm start(
-            String name, Path workDir, CdcLib lib, List<Path> dropped, Path pipeline, List<String> args,
-            Map<String, String> flinkConfig) throws Exception {
+            String name,
+            Path workDir,
+            CdcLib lib,
+            List<Path> dropped,
+            Path pipeline,
+            List<String> args,
+            Map<String, String> flinkConfig)
+            throws Exception {
         Path flinkHome = FlinkHomes.home(workDir.resolve(name + "-flink-home"), flinkConfig);
         Path cdcHome = FlinkHomes.cdcHome(workDir.resolve(name + "-cdc-home"));
         List<String> arguments = new ArrayList<>();
         arguments.add(pipeline.toString());
         arguments.addAll(args);
-        return ChildJvm.start(name, workDir, FlinkHomes.logTo(workDir, name), lib.cliClassPath(dropped),
-                "org.apache.flink.cdc.cli.CliFrontend", arguments,
+        return ChildJvm.start(
+                name,
+                workDir,
+                FlinkHomes.logTo(workDir, name),
+                lib.cliClassPath(dropped),
+                "org.apache.flink.cdc.cli.CliFrontend",
+                arguments,
                 Map.of("FLINK_HOME", flinkHome.toString(), "FLINK_CDC_HOME", cdcHome.toString()));
     }
 
     /** The REST port of the mini cluster a {@code --use-mini-cluster} run started, from its log. */
-    static int miniClusterRestPort(Path workDir, String name, java.time.Duration timeout) throws Exception {
+    static int miniClusterRestPort(Path workDir, String name, java.time.Duration timeout)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             for (String line : FlinkHomes.logLines(workDir, name)) {

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.cli;
 
+import io.pgcdc.connector.testbed.PluginJar;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +29,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The jars of a Flink distribution's {@code lib/} and of a Flink CDC distribution's {@code lib/},
- * as the {@code cli-it} Maven profile resolved them (from {@code ../shared/maven}) into
- * {@code target/cli-it/*.classpath}, and the plugin jar the package phase built.
+ * as the {@code cli-it} Maven profile resolved them (from {@code ../shared/maven}) into {@code
+ * target/cli-it/*.classpath}, and the plugin jar the package phase built.
  */
 final class CdcLib {
 
     private static final Logger LOG = LoggerFactory.getLogger(CdcLib.class);
 
     static final String FLINK = "flink-1.20.1";
+
     /** The Flink CDC versions the plugin jar is tested under (each built for Flink 1.20). */
     static final String V3_5 = "3.5.0";
 
@@ -56,13 +58,17 @@ final class CdcLib {
         Path flink = dir().resolve(FLINK + ".classpath");
         Path cdc = dir().resolve("cdc-" + version + ".classpath");
         if (!Files.exists(flink) || !Files.exists(cdc)) {
-            String why = "Flink CDC " + version + "'s CLI is not here: ../shared/maven is absent, so the cli-it profile"
-                    + " did not resolve it; the CLI tests are skipped";
+            String why =
+                    "Flink CDC "
+                            + version
+                            + "'s CLI is not here: ../shared/maven is absent, so the cli-it profile"
+                            + " did not resolve it; the CLI tests are skipped";
             LOG.warn(why); // the build's output shows it; the assumption only reaches the report
             assumeTrue(false, why);
         }
         List<Path> flinkJars = read(flink);
-        Set<String> flinkNames = flinkJars.stream().map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        Set<String> flinkNames =
+                flinkJars.stream().map(p -> p.getFileName().toString()).collect(Collectors.toSet());
         List<Path> cdcJars = new ArrayList<>();
         for (Path jar : read(cdc)) {
             if (!flinkNames.contains(jar.getFileName().toString())) {
@@ -104,10 +110,10 @@ final class CdcLib {
      * {@code flink-cdc-dist-<version>.jar} as the distribution ships it: cli, composer, runtime,
      * common and everything they need (Calcite, Janino, ...) in one jar, built here once from the
      * resolved jars. It matters beyond the CLI's class path: the composer ships the jar holding
-     * {@code Event} and {@code EventSerializer} to the cluster through {@code pipeline.jars}, and
-     * a transform needs Calcite there. Service files are concatenated, signatures dropped, the
-     * first copy of anything else kept (the dist module shades the same way; its one relocation,
-     * of commons-cli, is not repeated: Flink's lib comes first on the class path).
+     * {@code Event} and {@code EventSerializer} to the cluster through {@code pipeline.jars}, and a
+     * transform needs Calcite there. Service files are concatenated, signatures dropped, the first
+     * copy of anything else kept (the dist module shades the same way; its one relocation, of
+     * commons-cli, is not repeated: Flink's lib comes first on the class path).
      */
     Path distJar() throws IOException {
         Path jar = dir().resolve("flink-cdc-dist-" + version + ".jar");
@@ -133,7 +139,10 @@ final class CdcLib {
                         }
                         if (name.startsWith("META-INF/services/")) {
                             services.computeIfAbsent(name, n -> new StringBuilder())
-                                    .append(new String(in.getInputStream(entry).readAllBytes(), StandardCharsets.UTF_8))
+                                    .append(
+                                            new String(
+                                                    in.getInputStream(entry).readAllBytes(),
+                                                    StandardCharsets.UTF_8))
                                     .append('\n');
                         } else if (written.add(name)) {
                             out.putNextEntry(new JarEntry(name));
@@ -157,21 +166,15 @@ final class CdcLib {
         return jar.getFileName().toString().startsWith("flink-cdc-pipeline-connector-");
     }
 
-    /** The shaded plugin jar under {@code target/} (or the one {@code -Dcli.it.plugin.jar} names). */
+    /**
+     * The shaded plugin jar under {@code target/} (or the one {@code -Dcli.it.plugin.jar} names).
+     */
     static Path pluginJar() throws IOException {
         String other = System.getProperty("cli.it.plugin.jar");
         if (other != null) {
             return Paths.get(other).toAbsolutePath();
         }
-        try (Stream<Path> files = Files.list(Paths.get("target"))) {
-            List<Path> jars = files.filter(p -> p.getFileName().toString()
-                            .matches("pgcdc-pipeline-connector-postgres-[^-]+(-SNAPSHOT)?\\.jar"))
-                    .collect(Collectors.toList());
-            if (jars.size() != 1) {
-                throw new IllegalStateException("Expected one plugin jar under target/, found " + jars);
-            }
-            return jars.get(0).toAbsolutePath();
-        }
+        return PluginJar.built();
     }
 
     /** A fresh directory for a test's files and logs, kept under {@code target/cli-it/work/}. */

@@ -15,8 +15,8 @@ import java.util.function.Predicate;
 
 /**
  * A JVM of its own, as a shell script would start it: a class path, a main class, arguments and
- * environment. Its standard output is kept line by line (and copied to a file), standard error
- * goes to a file. Closing it ends the process (forcibly after a grace period) and waits.
+ * environment. Its standard output is kept line by line (and copied to a file), standard error goes
+ * to a file. Closing it ends the process (forcibly after a grace period) and waits.
  */
 final class ChildJvm implements AutoCloseable {
 
@@ -42,8 +42,14 @@ final class ChildJvm implements AutoCloseable {
      * {@code <name>.out} / {@code <name>.err} receive the output.
      */
     static ChildJvm start(
-            String name, Path workDir, List<String> jvmOptions, List<Path> classPath, String mainClass,
-            List<String> args, Map<String, String> env) throws IOException {
+            String name,
+            Path workDir,
+            List<String> jvmOptions,
+            List<Path> classPath,
+            String mainClass,
+            List<String> args,
+            Map<String, String> env)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -61,15 +67,20 @@ final class ChildJvm implements AutoCloseable {
         Files.createDirectories(workDir);
         Path stdout = workDir.resolve(name + ".out");
         Path stderr = workDir.resolve(name + ".err");
-        ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile())
-                .redirectError(stderr.toFile());
+        ProcessBuilder builder =
+                new ProcessBuilder(command)
+                        .directory(workDir.toFile())
+                        .redirectError(stderr.toFile());
         builder.environment().putAll(env);
         Files.writeString(workDir.resolve(name + ".cmd"), String.join(" ", command));
         return new ChildJvm(name, builder.start(), stdout, stderr);
     }
 
     private void readStdout() {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        try (BufferedReader in =
+                        new BufferedReader(
+                                new InputStreamReader(
+                                        process.getInputStream(), StandardCharsets.UTF_8));
                 java.io.Writer copy = Files.newBufferedWriter(stdout)) {
             String line;
             while ((line = in.readLine()) != null) {
@@ -104,9 +115,18 @@ final class ChildJvm implements AutoCloseable {
                 }
             }
             seen = now.size();
-            if (System.nanoTime() > deadline || (!process.isAlive() && !reader.isAlive() && lines().size() == seen)) {
-                throw new AssertionError(name + ": no line with " + what + " (" + (process.isAlive() ? "running" : "exited "
-                        + process.exitValue()) + ")\nstdout tail:\n" + tail(now) + "\nstderr tail:\n" + tail(stderrLines()));
+            if (System.nanoTime() > deadline
+                    || (!process.isAlive() && !reader.isAlive() && lines().size() == seen)) {
+                throw new AssertionError(
+                        name
+                                + ": no line with "
+                                + what
+                                + " ("
+                                + (process.isAlive() ? "running" : "exited " + process.exitValue())
+                                + ")\nstdout tail:\n"
+                                + tail(now)
+                                + "\nstderr tail:\n"
+                                + tail(stderrLines()));
             }
             Thread.sleep(100);
         }
@@ -115,7 +135,12 @@ final class ChildJvm implements AutoCloseable {
     /** Waits for the process to end by itself; its exit code. */
     int awaitExit(Duration timeout) throws Exception {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            throw new AssertionError(name + " still running after " + timeout + "\nstderr tail:\n" + tail(stderrLines()));
+            throw new AssertionError(
+                    name
+                            + " still running after "
+                            + timeout
+                            + "\nstderr tail:\n"
+                            + tail(stderrLines()));
         }
         reader.join(10_000);
         return process.exitValue();

@@ -31,17 +31,33 @@ class CliMiniClusterIT {
     void snapshotAndStreamThroughTheCli(String version, TestDatabase db) throws Exception {
         CdcLib lib = CdcLib.of(version);
         Path work = CdcLib.workDir("mini-cluster-" + version);
-        db.execute("CREATE TABLE orders (id INT PRIMARY KEY, item TEXT, qty INT)",
+        db.execute(
+                "CREATE TABLE orders (id INT PRIMARY KEY, item TEXT, qty INT)",
                 "INSERT INTO orders VALUES (1, 'apple', 3), (2, 'pear', 1), (3, 'plum', 7)");
         Path pipeline = work.resolve("pipeline.yaml");
-        Files.writeString(pipeline, PipelineYaml.block("source", PipelineYaml.source(db, db.name() + ".public.\\.*"))
-                + "sink:\n  type: values\n"
-                + "pipeline:\n  name: cli-mini-cluster\n  parallelism: 1\n");
+        Files.writeString(
+                pipeline,
+                PipelineYaml.block("source", PipelineYaml.source(db, db.name() + ".public.\\.*"))
+                        + "sink:\n  type: values\n"
+                        + "pipeline:\n  name: cli-mini-cluster\n  parallelism: 1\n");
 
-        try (ChildJvm cli = CdcCli.start("cli", work, lib, List.of(), pipeline, List.of("--use-mini-cluster"), Map.of())) {
-            cli.awaitLine("the third snapshot row", TIMEOUT, line -> line.contains("after=[3, plum, 7]"));
-            assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null)).as("streaming").isTrue();
-            db.execute("INSERT INTO orders VALUES (4, 'fig', 2)", "UPDATE orders SET qty = 5 WHERE id = 1",
+        try (ChildJvm cli =
+                CdcCli.start(
+                        "cli",
+                        work,
+                        lib,
+                        List.of(),
+                        pipeline,
+                        List.of("--use-mini-cluster"),
+                        Map.of())) {
+            cli.awaitLine(
+                    "the third snapshot row", TIMEOUT, line -> line.contains("after=[3, plum, 7]"));
+            assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
+                    .as("streaming")
+                    .isTrue();
+            db.execute(
+                    "INSERT INTO orders VALUES (4, 'fig', 2)",
+                    "UPDATE orders SET qty = 5 WHERE id = 1",
                     "DELETE FROM orders WHERE id = 2");
             cli.awaitLine("the delete", TIMEOUT, line -> line.contains("op=DELETE"));
             assertThat(ValuesSinkOutput.of(cli.lines()).finalRows("public.orders"))
@@ -50,11 +66,18 @@ class CliMiniClusterIT {
             FlinkRest rest = new FlinkRest(CdcCli.miniClusterRestPort(work, "cli", TIMEOUT));
             String job = rest.awaitJob("cli-mini-cluster", "RUNNING", TIMEOUT);
             rest.requestCancel(job);
-            assertThat(cli.awaitExit(TIMEOUT)).as("the CLI's exit code after a cancel").isEqualTo(1);
+            assertThat(cli.awaitExit(TIMEOUT))
+                    .as("the CLI's exit code after a cancel")
+                    .isEqualTo(1);
             assertThat(String.join("\n", cli.stderrLines())).contains("Job was cancelled");
         }
-        assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .as("sessions left: %s", db.connectorSessions()).isTrue();
-        assertThat(db.slots()).as("slots: only the job's own, which the user drops").containsExactly(db.slotName());
+        assertThat(
+                        TestDatabase.await(
+                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
+                .as("sessions left: %s", db.connectorSessions())
+                .isTrue();
+        assertThat(db.slots())
+                .as("slots: only the job's own, which the user drops")
+                .containsExactly(db.slotName());
     }
 }

@@ -24,61 +24,83 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Pipelines as users combine them, submitted by Flink CDC's CLI ({@code flink-cdc.sh -t remote})
- * to a Flink session cluster with checkpointing (at parallelism 2 the stream starts after the
- * first checkpoint that follows the snapshot, as upstream's does): a transform, a route, schema
- * evolution with DDL while streaming; and every example pipeline with a {@code values} sink. The
- * sink's tables are rebuilt from its output and compared with PostgreSQL's, row for row. Each
- * runs under Flink CDC 3.5.0 and 3.6.0 with the same plugin jar.
+ * Pipelines as users combine them, submitted by Flink CDC's CLI ({@code flink-cdc.sh -t remote}) to
+ * a Flink session cluster with checkpointing (at parallelism 2 the stream starts after the first
+ * checkpoint that follows the snapshot, as upstream's does): a transform, a route, schema evolution
+ * with DDL while streaming; and every example pipeline with a {@code values} sink. The sink's
+ * tables are rebuilt from its output and compared with PostgreSQL's, row for row. Each runs under
+ * Flink CDC 3.5.0 and 3.6.0 with the same plugin jar.
  */
 @ExtendWith(PostgresExtension.class)
 class CliPipelinesIT {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
-    /** A timestamptz as the values sink prints a TIMESTAMP_LTZ: the UTC local date-time's ISO text. */
-    private static final String UTC_TEXT =
-            "regexp_replace(regexp_replace(to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
-                    + " '0+$', ''), '\\.$', '')";
 
     /**
-     * The plugin jar in Flink's lib too (loaded by the cluster's class loader and again from
-     * {@code pipeline.jars}), next to another connector's unrelocated flink-cdc-base, Debezium and
-     * pgjdbc, in both the cluster's and the CLI's class path.
+     * A timestamptz as the values sink prints a TIMESTAMP_LTZ: the UTC local date-time's ISO text.
+     */
+    private static final String UTC_TEXT =
+            "regexp_replace(regexp_replace(to_char(%s AT TIME ZONE 'UTC',"
+                    + " 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '0+$', ''), '\\.$', '')";
+
+    /**
+     * The plugin jar in Flink's lib too (loaded by the cluster's class loader and again from {@code
+     * pipeline.jars}), next to another connector's unrelocated flink-cdc-base, Debezium and pgjdbc,
+     * in both the cluster's and the CLI's class path.
      */
     @ParameterizedTest(name = "Flink CDC {0}")
     @ValueSource(strings = {CdcLib.V3_5, CdcLib.V3_6})
-    void transformRouteAndSchemaEvolutionAtParallelismTwo(String version, TestDatabase db) throws Exception {
+    void transformRouteAndSchemaEvolutionAtParallelismTwo(String version, TestDatabase db)
+            throws Exception {
         CdcLib lib = CdcLib.of(version);
         Path work = CdcLib.workDir("pipelines-" + version);
-        db.execute("CREATE TABLE orders (id INT PRIMARY KEY, item TEXT, qty INT)",
+        db.execute(
+                "CREATE TABLE orders (id INT PRIMARY KEY, item TEXT, qty INT)",
                 "INSERT INTO orders SELECT i, 'item' || i, i FROM generate_series(1, 6) i",
-                // timestamptz through a transform: TIMESTAMP_LTZ here, which transforms can evaluate
+                // timestamptz through a transform: TIMESTAMP_LTZ here, which transforms can
+                // evaluate
                 "CREATE TABLE customers (id INT PRIMARY KEY, name TEXT, region TEXT,"
                         + " seen TIMESTAMPTZ DEFAULT '2024-03-31 01:30:15+02')",
-                // UPPER fails on NULL (Flink CDC 3.5 and 3.6), and without FULL an update's before image has NULL names
+                // UPPER fails on NULL (Flink CDC 3.5 and 3.6), and without FULL an update's before
+                // image has NULL names
                 "ALTER TABLE customers REPLICA IDENTITY FULL",
                 "INSERT INTO customers VALUES (1, 'ann', 'north', '2024-01-02 03:04:05.125-08'),"
-                        + " (2, 'bob', 'south', DEFAULT), (3, 'cy', 'hidden', DEFAULT), (4, 'dee', 'north', NULL),"
-                        + " (5, 'eve', 'east', DEFAULT)",
-                "CREATE TABLE shard_1 (id INT PRIMARY KEY, v TEXT)", "CREATE TABLE shard_2 (id INT PRIMARY KEY, v TEXT)",
+                        + " (2, 'bob', 'south', DEFAULT), (3, 'cy', 'hidden', DEFAULT), (4, 'dee',"
+                        + " 'north', NULL), (5, 'eve', 'east', DEFAULT)",
+                "CREATE TABLE shard_1 (id INT PRIMARY KEY, v TEXT)",
+                "CREATE TABLE shard_2 (id INT PRIMARY KEY, v TEXT)",
                 "INSERT INTO shard_1 VALUES (1, 'a'), (2, 'b'), (3, 'c')",
                 "INSERT INTO shard_2 VALUES (101, 'x'), (102, 'y'), (103, 'z')");
-        Map<String, String> source = PipelineYaml.source(db,
-                db.name() + ".public.orders, " + db.name() + ".public.customers, " + db.name() + ".public.shard_\\d+");
+        Map<String, String> source =
+                PipelineYaml.source(
+                        db,
+                        db.name()
+                                + ".public.orders, "
+                                + db.name()
+                                + ".public.customers, "
+                                + db.name()
+                                + ".public.shard_\\d+");
         source.put("metadata.list", "row_kind");
         source.put("schema-change.enabled", "true");
         source.put("scan.incremental.snapshot.chunk.size", "2");
         Path pipeline = work.resolve("pipeline.yaml");
-        Files.writeString(pipeline, PipelineYaml.block("source", source)
-                + "sink:\n  type: values\n"
-                + "route:\n"
-                + "  - source-table: 'public.shard_\\d+'\n"
-                + "    sink-table: public.shards\n"
-                + "transform:\n"
-                + "  - source-table: public.customers\n"
-                + "    projection: '\\*, UPPER(name) AS name_upper, row_kind AS last_kind'\n"
-                + "    filter: region <> 'hidden'\n"
-                + "pipeline:\n  name: cli-pipelines\n  parallelism: 2\n  schema.change.behavior: evolve\n");
+        Files.writeString(
+                pipeline,
+                PipelineYaml.block("source", source)
+                        + "sink:\n"
+                        + "  type: values\n"
+                        + "route:\n"
+                        + "  - source-table: 'public.shard_\\d+'\n"
+                        + "    sink-table: public.shards\n"
+                        + "transform:\n"
+                        + "  - source-table: public.customers\n"
+                        + "    projection: '\\*, UPPER(name) AS name_upper, row_kind AS"
+                        + " last_kind'\n"
+                        + "    filter: region <> 'hidden'\n"
+                        + "pipeline:\n"
+                        + "  name: cli-pipelines\n"
+                        + "  parallelism: 2\n"
+                        + "  schema.change.behavior: evolve\n");
 
         List<Path> otherConnector = otherConnectorJars();
         List<Path> clusterLib = new ArrayList<>(lib.flinkLib());
@@ -89,31 +111,57 @@ class CliPipelinesIT {
             FlinkRest rest = cluster.rest();
             rest.awaitState(job, "RUNNING", TIMEOUT);
             Supplier<ValuesSinkOutput> sink = () -> ValuesSinkOutput.of(cluster.stdout());
-            awaitTables(sink, db, "the snapshot", Map.of(
-                    "public.orders", "SELECT id, item, qty FROM orders",
-                    "public.shards", "SELECT * FROM shard_1 UNION ALL SELECT * FROM shard_2"));
-            assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null)).as("streaming").isTrue();
+            awaitTables(
+                    sink,
+                    db,
+                    "the snapshot",
+                    Map.of(
+                            "public.orders", "SELECT id, item, qty FROM orders",
+                            "public.shards",
+                                    "SELECT * FROM shard_1 UNION ALL SELECT * FROM shard_2"));
+            assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
+                    .as("streaming")
+                    .isTrue();
 
-            db.execute("INSERT INTO orders VALUES (7, 'item7', 7)", "UPDATE orders SET qty = 10 WHERE id = 1",
+            db.execute(
+                    "INSERT INTO orders VALUES (7, 'item7', 7)",
+                    "UPDATE orders SET qty = 10 WHERE id = 1",
                     "DELETE FROM orders WHERE id = 2",
-                    "ALTER TABLE orders ADD COLUMN note TEXT", "INSERT INTO orders VALUES (8, 'item8', 8, 'new')",
+                    "ALTER TABLE orders ADD COLUMN note TEXT",
+                    "INSERT INTO orders VALUES (8, 'item8', 8, 'new')",
                     "UPDATE orders SET note = 'noted' WHERE id = 3",
-                    "ALTER TABLE orders RENAME COLUMN qty TO quantity", "UPDATE orders SET quantity = 40 WHERE id = 4",
+                    "ALTER TABLE orders RENAME COLUMN qty TO quantity",
+                    "UPDATE orders SET quantity = 40 WHERE id = 4",
                     "ALTER TABLE orders ALTER COLUMN quantity TYPE BIGINT",
                     "INSERT INTO orders VALUES (9, 'item9', 5000000000, 'big')",
-                    "ALTER TABLE orders DROP COLUMN item", "INSERT INTO orders VALUES (10, 10, 'last')",
-                    "UPDATE customers SET name = 'bobby' WHERE id = 2", "INSERT INTO customers VALUES (6, 'fay', 'west')",
-                    "DELETE FROM customers WHERE id = 4", "INSERT INTO customers VALUES (7, 'gus', 'hidden')",
-                    "INSERT INTO shard_1 VALUES (4, 'd')", "UPDATE shard_2 SET v = 'yy' WHERE id = 102",
+                    "ALTER TABLE orders DROP COLUMN item",
+                    "INSERT INTO orders VALUES (10, 10, 'last')",
+                    "UPDATE customers SET name = 'bobby' WHERE id = 2",
+                    "INSERT INTO customers VALUES (6, 'fay', 'west')",
+                    "DELETE FROM customers WHERE id = 4",
+                    "INSERT INTO customers VALUES (7, 'gus', 'hidden')",
+                    "INSERT INTO shard_1 VALUES (4, 'd')",
+                    "UPDATE shard_2 SET v = 'yy' WHERE id = 102",
                     "DELETE FROM shard_1 WHERE id = 2");
-            awaitTables(sink, db, "the stream", Map.of(
-                    "public.orders", "SELECT id, quantity, note FROM orders",
-                    "public.customers", "SELECT id, name, region, " + UTC_TEXT.replace("%s", "seen") + " AS seen, upper(name) AS name_upper,"
-                            + " CASE WHEN id = 2 THEN '+U' ELSE '+I' END AS last_kind"
-                            + " FROM customers WHERE region <> 'hidden'",
-                    "public.shards", "SELECT * FROM shard_1 UNION ALL SELECT * FROM shard_2"));
-            assertThat(sink.get().tables()).containsExactlyInAnyOrder("public.orders", "public.customers", "public.shards");
-            assertThat(sink.get().schemaChanges()).as("schema changes of orders reaching the sink")
+            awaitTables(
+                    sink,
+                    db,
+                    "the stream",
+                    Map.of(
+                            "public.orders", "SELECT id, quantity, note FROM orders",
+                            "public.customers",
+                                    "SELECT id, name, region, "
+                                            + UTC_TEXT.replace("%s", "seen")
+                                            + " AS seen, upper(name) AS name_upper, CASE WHEN id ="
+                                            + " 2 THEN '+U' ELSE '+I' END AS last_kind FROM"
+                                            + " customers WHERE region <> 'hidden'",
+                            "public.shards",
+                                    "SELECT * FROM shard_1 UNION ALL SELECT * FROM shard_2"));
+            assertThat(sink.get().tables())
+                    .containsExactlyInAnyOrder(
+                            "public.orders", "public.customers", "public.shards");
+            assertThat(sink.get().schemaChanges())
+                    .as("schema changes of orders reaching the sink")
                     .anyMatch(c -> c.startsWith("AddColumnEvent{tableId=public.orders"))
                     .anyMatch(c -> c.startsWith("RenameColumnEvent{tableId=public.orders"))
                     .anyMatch(c -> c.startsWith("AlterColumnTypeEvent{tableId=public.orders"))
@@ -134,7 +182,10 @@ class CliPipelinesIT {
         CdcLib lib = CdcLib.of(version);
         List<Path> examples;
         try (Stream<Path> files = Files.list(Paths.get("pipeline-examples"))) {
-            examples = files.filter(p -> p.toString().endsWith(".yaml")).sorted().collect(Collectors.toList());
+            examples =
+                    files.filter(p -> p.toString().endsWith(".yaml"))
+                            .sorted()
+                            .collect(Collectors.toList());
         }
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
         int ran = 0;
@@ -160,9 +211,13 @@ class CliPipelinesIT {
                     expected.put("public." + table, "SELECT * FROM " + table);
                 }
                 awaitTables(sink, db, example + ": the snapshot", expected);
-                assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null)).as("streaming").isTrue();
+                assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
+                        .as("streaming")
+                        .isTrue();
                 for (String table : tables) {
-                    db.execute("INSERT INTO " + table + " VALUES (100, 'streamed')", "DELETE FROM " + table + " WHERE id = 1");
+                    db.execute(
+                            "INSERT INTO " + table + " VALUES (100, 'streamed')",
+                            "DELETE FROM " + table + " WHERE id = 1");
                 }
                 awaitTables(sink, db, example + ": the stream", expected);
                 cluster.rest().cancel(job, TIMEOUT);
@@ -177,14 +232,18 @@ class CliPipelinesIT {
         assertThat(ran).as("example pipelines with a values sink").isGreaterThanOrEqualTo(1);
     }
 
-    /** Points the example's source at the test database and creates two rows in each table it names. */
+    /**
+     * Points the example's source at the test database and creates two rows in each table it names.
+     */
     private static List<String> prepareExampleTables(TestDatabase db, ObjectNode pipeline) {
         ObjectNode source = (ObjectNode) pipeline.get("source");
-        PipelineYaml.source(db, "").forEach((key, value) -> {
-            if (!key.equals("tables") && !key.equals("type")) {
-                source.put(key, value);
-            }
-        });
+        PipelineYaml.source(db, "")
+                .forEach(
+                        (key, value) -> {
+                            if (!key.equals("tables") && !key.equals("type")) {
+                                source.put(key, value);
+                            }
+                        });
         List<String> entries = new ArrayList<>();
         List<String> tables = new ArrayList<>();
         for (String entry : source.get("tables").asText().split(",")) {
@@ -193,31 +252,51 @@ class CliPipelinesIT {
             // a table for each pattern: its literal prefix, made a name
             String table = parts[2].replace("\\.*", "lines").replace("\\", "");
             tables.add(table);
-            db.execute("CREATE TABLE " + table + " (id INT PRIMARY KEY, v TEXT)",
+            db.execute(
+                    "CREATE TABLE " + table + " (id INT PRIMARY KEY, v TEXT)",
                     "INSERT INTO " + table + " VALUES (1, 'one'), (2, 'two')");
         }
         source.put("tables", String.join(", ", entries));
         return tables;
     }
 
-    /** Submits the pipeline with the CLI ({@code -t remote}, checkpointing on); the job id it prints. */
-    private static String submit(Path work, CdcLib lib, List<Path> dropped, Path pipeline, SessionCluster cluster)
+    /**
+     * Submits the pipeline with the CLI ({@code -t remote}, checkpointing on); the job id it
+     * prints.
+     */
+    private static String submit(
+            Path work, CdcLib lib, List<Path> dropped, Path pipeline, SessionCluster cluster)
             throws Exception {
         Map<String, String> flinkConfig = new LinkedHashMap<>();
         flinkConfig.put("rest.address", "localhost");
         flinkConfig.put("rest.port", String.valueOf(cluster.restPort()));
         flinkConfig.put("execution.checkpointing.interval", "1s");
-        try (ChildJvm cli = CdcCli.start("cli", work, lib, dropped, pipeline, List.of("-t", "remote"), flinkConfig)) {
-            assertThat(cli.awaitExit(TIMEOUT)).as("the CLI's exit code; stderr:\n%s",
-                    ChildJvm.tail(cli.stderrLines())).isZero();
-            String line = cli.awaitLine("the job id", Duration.ofSeconds(5), l -> l.startsWith("Job ID: "));
+        try (ChildJvm cli =
+                CdcCli.start(
+                        "cli",
+                        work,
+                        lib,
+                        dropped,
+                        pipeline,
+                        List.of("-t", "remote"),
+                        flinkConfig)) {
+            assertThat(cli.awaitExit(TIMEOUT))
+                    .as("the CLI's exit code; stderr:\n%s", ChildJvm.tail(cli.stderrLines()))
+                    .isZero();
+            String line =
+                    cli.awaitLine(
+                            "the job id", Duration.ofSeconds(5), l -> l.startsWith("Job ID: "));
             assertThat(cli.lines()).contains("Pipeline has been submitted to cluster.");
             return line.substring("Job ID: ".length()).trim();
         }
     }
 
     /** Waits until each sink table equals its query's rows (keyed by the first column). */
-    private static void awaitTables(Supplier<ValuesSinkOutput> sink, TestDatabase db, String what, Map<String, String> queries)
+    private static void awaitTables(
+            Supplier<ValuesSinkOutput> sink,
+            TestDatabase db,
+            String what,
+            Map<String, String> queries)
             throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         Map<String, String> differences = new LinkedHashMap<>();
@@ -228,7 +307,8 @@ class CliPipelinesIT {
                 Map<String, Map<String, String>> expected = db.rowsByFirstColumn(query.getValue());
                 Map<String, Map<String, String>> actual = output.finalRows(query.getKey());
                 if (!expected.equals(actual)) {
-                    differences.put(query.getKey(), "sink " + actual + "\n    database " + expected);
+                    differences.put(
+                            query.getKey(), "sink " + actual + "\n    database " + expected);
                 }
             }
             if (differences.isEmpty()) {
@@ -236,12 +316,16 @@ class CliPipelinesIT {
             }
             Thread.sleep(250);
         }
-        throw new AssertionError("Sink tables differ from the database after " + what + ":\n  " + differences);
+        throw new AssertionError(
+                "Sink tables differ from the database after " + what + ":\n  " + differences);
     }
 
     private static void assertNothingLeft(TestDatabase db) {
-        assertThat(TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .as("sessions left: %s", db.connectorSessions()).isTrue();
+        assertThat(
+                        TestDatabase.await(
+                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
+                .as("sessions left: %s", db.connectorSessions())
+                .isTrue();
         assertThat(db.slots()).as("slots: only the job's own").containsExactly(db.slotName());
     }
 
@@ -251,10 +335,12 @@ class CliPipelinesIT {
      */
     private static List<Path> otherConnectorJars() {
         List<Path> jars = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String entry :
+                System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
             String file = Paths.get(entry).getFileName().toString();
-            if (file.matches("(flink-cdc-base|flink-connector-postgres-cdc|flink-connector-debezium|debezium-core"
-                    + "|debezium-api|debezium-connector-postgres|postgresql|connect-api)-[0-9].*\\.jar")) {
+            if (file.matches(
+                    "(flink-cdc-base|flink-connector-postgres-cdc|flink-connector-debezium|debezium-core"
+                        + "|debezium-api|debezium-connector-postgres|postgresql|connect-api)-[0-9].*\\.jar")) {
                 jars.add(Paths.get(entry));
             }
         }

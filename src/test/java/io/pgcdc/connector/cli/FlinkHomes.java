@@ -9,7 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Files and settings the child JVMs of the CLI tests share: conf directories, logging, JVM options. */
+/**
+ * Files and settings the child JVMs of the CLI tests share: conf directories, logging, JVM options.
+ */
 final class FlinkHomes {
 
     private FlinkHomes() {}
@@ -29,7 +31,8 @@ final class FlinkHomes {
      */
     static Path cdcHome(Path dir) throws IOException {
         Path conf = Files.createDirectories(dir.resolve("conf"));
-        Files.writeString(conf.resolve("flink-cdc.yaml"), "parallelism: 4\nschema.change.behavior: EVOLVE\n");
+        Files.writeString(
+                conf.resolve("flink-cdc.yaml"), "parallelism: 4\nschema.change.behavior: EVOLVE\n");
         return dir;
     }
 
@@ -37,22 +40,27 @@ final class FlinkHomes {
     static List<String> logTo(Path dir, String name) throws IOException {
         Path log = dir.resolve(name + ".log");
         Path config = dir.resolve(name + "-log4j2.properties");
-        Files.writeString(config, String.join("\n",
-                "rootLogger.level = INFO",
-                "rootLogger.appenderRef.file.ref = F",
-                "appender.file.name = F",
-                "appender.file.type = FILE",
-                "appender.file.fileName = " + log,
-                "appender.file.layout.type = PatternLayout",
-                "appender.file.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-40c{1.} - %m%n",
-                ""));
+        Files.writeString(
+                config,
+                String.join(
+                        "\n",
+                        "rootLogger.level = INFO",
+                        "rootLogger.appenderRef.file.ref = F",
+                        "appender.file.name = F",
+                        "appender.file.type = FILE",
+                        "appender.file.fileName = " + log,
+                        "appender.file.layout.type = PatternLayout",
+                        "appender.file.layout.pattern = %d{HH:mm:ss,SSS} %-5p %-40c{1.} - %m%n",
+                        ""));
         List<String> options = new ArrayList<>();
         options.add("-Dlog.file=" + log);
         options.add("-Dlog4j.configurationFile=file:" + config);
         return options;
     }
 
-    /** The {@code --add-opens} this JVM runs with, as Flink's {@code env.java.opts.all} sets them. */
+    /**
+     * The {@code --add-opens} this JVM runs with, as Flink's {@code env.java.opts.all} sets them.
+     */
     static List<String> javaOpens() {
         List<String> opens = new ArrayList<>();
         for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {

@@ -9,12 +9,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-/** The few calls of Flink's REST API the CLI tests make: find a job, wait for a state, cancel it. */
+/**
+ * The few calls of Flink's REST API the CLI tests make: find a job, wait for a state, cancel it.
+ */
 final class FlinkRest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
 
     FlinkRest(int port) {
@@ -28,13 +31,15 @@ final class FlinkRest {
         while (System.nanoTime() < deadline) {
             jobs = get("/jobs/overview").path("jobs");
             for (JsonNode job : jobs) {
-                if (name.equals(job.path("name").asText()) && state.equals(job.path("state").asText())) {
+                if (name.equals(job.path("name").asText())
+                        && state.equals(job.path("state").asText())) {
                     return job.path("jid").asText();
                 }
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("No job '" + name + "' in state " + state + " after " + timeout + ": " + jobs);
+        throw new AssertionError(
+                "No job '" + name + "' in state " + state + " after " + timeout + ": " + jobs);
     }
 
     String state(String jobId) throws Exception {
@@ -56,8 +61,17 @@ final class FlinkRest {
             }
             Thread.sleep(200);
         }
-        throw new AssertionError("Job " + jobId + " is " + now + ", not " + state + ", after " + timeout
-                + "; root exception: " + rootException(jobId));
+        throw new AssertionError(
+                "Job "
+                        + jobId
+                        + " is "
+                        + now
+                        + ", not "
+                        + state
+                        + ", after "
+                        + timeout
+                        + "; root exception: "
+                        + rootException(jobId));
     }
 
     /** Cancels the job and waits until it is cancelled. */
@@ -66,19 +80,31 @@ final class FlinkRest {
         awaitState(jobId, "CANCELED", timeout);
     }
 
-    /** Asks for the job's cancellation (a mini cluster goes away with its job, so no waiting here). */
+    /**
+     * Asks for the job's cancellation (a mini cluster goes away with its job, so no waiting here).
+     */
     void requestCancel(String jobId) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel"))
-                .method("PATCH", HttpRequest.BodyPublishers.noBody()).build();
+        HttpRequest request =
+                HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel"))
+                        .method("PATCH", HttpRequest.BodyPublishers.noBody())
+                        .build();
         HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 != 2) {
-            throw new AssertionError("Cancelling " + jobId + ": HTTP " + response.statusCode() + " " + response.body());
+            throw new AssertionError(
+                    "Cancelling "
+                            + jobId
+                            + ": HTTP "
+                            + response.statusCode()
+                            + " "
+                            + response.body());
         }
     }
 
     private JsonNode get(String path) throws Exception {
-        HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create(base + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                http.send(
+                        HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
         return JSON.readTree(response.body());
     }
 }

@@ -27,8 +27,13 @@ final class PipelineYaml {
     /** A YAML block: {@code name:} then each option, single-quoted. */
     static String block(String name, Map<String, String> options) {
         StringBuilder yaml = new StringBuilder(name).append(":\n");
-        options.forEach((key, value) -> yaml.append("  ").append(key).append(": '")
-                .append(value.replace("'", "''")).append("'\n"));
+        options.forEach(
+                (key, value) ->
+                        yaml.append("  ")
+                                .append(key)
+                                .append(": '")
+                                .append(value.replace("'", "''"))
+                                .append("'\n"));
         return yaml.toString();
     }
 }

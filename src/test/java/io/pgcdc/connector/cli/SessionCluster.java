@@ -1,6 +1,5 @@
 package io.pgcdc.connector.cli;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,8 @@ final class SessionCluster implements AutoCloseable {
         String resource = SessionClusterMain.class.getName().replace('.', '/') + ".class";
         Path target = mainDir.resolve(resource);
         Files.createDirectories(target.getParent());
-        try (InputStream in = SessionClusterMain.class.getClassLoader().getResourceAsStream(resource)) {
+        try (InputStream in =
+                SessionClusterMain.class.getClassLoader().getResourceAsStream(resource)) {
             Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
         List<Path> classPath = new ArrayList<>(lib);
@@ -49,11 +49,21 @@ final class SessionCluster implements AutoCloseable {
         List<String> options = new ArrayList<>(FlinkHomes.javaOpens());
         options.add("-Xmx1g");
         options.addAll(FlinkHomes.logTo(workDir, name));
-        ChildJvm jvm = ChildJvm.start(name, workDir, options, classPath, SessionClusterMain.class.getName(),
-                List.of(home.resolve("conf").toString()), Map.of());
+        ChildJvm jvm =
+                ChildJvm.start(
+                        name,
+                        workDir,
+                        options,
+                        classPath,
+                        SessionClusterMain.class.getName(),
+                        List.of(home.resolve("conf").toString()),
+                        Map.of());
         SessionCluster cluster = new SessionCluster(jvm, port);
         try {
-            jvm.awaitLine("SESSION CLUSTER READY", Duration.ofMinutes(2), line -> line.startsWith("SESSION CLUSTER READY"));
+            jvm.awaitLine(
+                    "SESSION CLUSTER READY",
+                    Duration.ofMinutes(2),
+                    line -> line.startsWith("SESSION CLUSTER READY"));
         } catch (Throwable e) {
             cluster.close();
             throw e;

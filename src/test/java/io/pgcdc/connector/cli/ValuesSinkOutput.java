@@ -12,18 +12,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The tables the {@code values} sink holds, rebuilt from what it prints: each event's
- * {@code toString()}, one a line, prefixed {@code "<subtask>> "} at sink parallelism above one;
- * schema changes are printed by every sink subtask. Rows are kept by primary key, as a keyed sink
- * keeps them. Values print as text; strings holding {@code ", "} cannot be told apart, so test
- * data must not hold any.
+ * The tables the {@code values} sink holds, rebuilt from what it prints: each event's {@code
+ * toString()}, one a line, prefixed {@code "<subtask>> "} at sink parallelism above one; schema
+ * changes are printed by every sink subtask. Rows are kept by primary key, as a keyed sink keeps
+ * them. Values print as text; strings holding {@code ", "} cannot be told apart, so test data must
+ * not hold any.
  */
 final class ValuesSinkOutput {
 
     private static final Pattern SUBTASK = Pattern.compile("^\\d+> ");
     private static final Pattern COLUMN = Pattern.compile("`([^`]+)` ");
-    private static final Pattern ADDED = Pattern.compile(
-            "ColumnWithPosition\\{column=`([^`]+)` [^}]*?position=(\\w+), existedColumnName=([^}]*)}");
+    private static final Pattern ADDED =
+            Pattern.compile(
+                    "ColumnWithPosition\\{column=`([^`]+)` [^}]*?position=(\\w+),"
+                            + " existedColumnName=([^}]*)}");
 
     private final Map<String, List<String>> columns = new HashMap<>();
     private final Map<String, List<String>> keys = new HashMap<>();
@@ -147,7 +149,8 @@ final class ValuesSinkOutput {
         String after = between(line, "], after=[", "], op=");
         String op = between(line, "], op=", ", meta=");
         dataEvents.merge(table, 1, Integer::sum);
-        Map<String, Map<String, String>> tableRows = rows.computeIfAbsent(table, k -> new TreeMap<>());
+        Map<String, Map<String, String>> tableRows =
+                rows.computeIfAbsent(table, k -> new TreeMap<>());
         if (op.equals("DELETE")) {
             tableRows.remove(view.key(table, view.row(table, before)));
         } else {
@@ -176,7 +179,8 @@ final class ValuesSinkOutput {
         List<String> names = columns(table);
         String[] parts = values.isEmpty() ? new String[0] : values.split(", ", -1);
         if (parts.length != names.size()) {
-            throw new IllegalStateException("Row [" + values + "] of " + table + " does not fit its columns " + names);
+            throw new IllegalStateException(
+                    "Row [" + values + "] of " + table + " does not fit its columns " + names);
         }
         Map<String, String> row = new LinkedHashMap<>();
         for (int i = 0; i < parts.length; i++) {

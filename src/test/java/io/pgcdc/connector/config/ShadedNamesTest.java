@@ -15,19 +15,28 @@ class ShadedNamesTest {
     void namesOfRelocatedLibrariesAreTranslated() {
         assertThat(ShadedNames.translate("org.postgresql.ssl.NonValidatingFactory", PREFIX))
                 .isEqualTo("io.pgcdc.shaded.org.postgresql.ssl.NonValidatingFactory");
-        assertThat(ShadedNames.translate("io.debezium.connector.postgresql.PostgresConnector", PREFIX))
+        assertThat(
+                        ShadedNames.translate(
+                                "io.debezium.connector.postgresql.PostgresConnector", PREFIX))
                 .isEqualTo("io.pgcdc.shaded.io.debezium.connector.postgresql.PostgresConnector");
-        assertThat(ShadedNames.translate("org.apache.kafka.connect.json.JsonConverter, com.acme.Mine", PREFIX))
-                .isEqualTo("io.pgcdc.shaded.org.apache.kafka.connect.json.JsonConverter, com.acme.Mine");
+        assertThat(
+                        ShadedNames.translate(
+                                "org.apache.kafka.connect.json.JsonConverter, com.acme.Mine",
+                                PREFIX))
+                .isEqualTo(
+                        "io.pgcdc.shaded.org.apache.kafka.connect.json.JsonConverter,"
+                                + " com.acme.Mine");
     }
 
     @Test
     void everythingElseIsLeftAlone() {
         assertThat(ShadedNames.translate("require", PREFIX)).isEqualTo("require");
-        assertThat(ShadedNames.translate("org.postgresqlx.Other", PREFIX)).isEqualTo("org.postgresqlx.Other");
+        assertThat(ShadedNames.translate("org.postgresqlx.Other", PREFIX))
+                .isEqualTo("org.postgresqlx.Other");
         assertThat(ShadedNames.translate("INSERT INTO heartbeat VALUES (1), (2)", PREFIX))
                 .isEqualTo("INSERT INTO heartbeat VALUES (1), (2)");
         assertThat(ShadedNames.translate(null, PREFIX)).isNull();
-        assertThat(ShadedNames.translate("org.postgresql.Driver", "")).isEqualTo("org.postgresql.Driver");
+        assertThat(ShadedNames.translate("org.postgresql.Driver", ""))
+                .isEqualTo("org.postgresql.Driver");
     }
 }

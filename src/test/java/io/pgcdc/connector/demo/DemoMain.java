@@ -30,32 +30,40 @@ public final class DemoMain {
                     "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer TEXT NOT NULL,"
                             + " amount NUMERIC(10,2), created_at TIMESTAMPTZ DEFAULT now())",
                     "ALTER TABLE orders REPLICA IDENTITY FULL",
-                    "INSERT INTO orders (id, customer, amount) SELECT i, 'customer-' || i, i * 10.25"
-                            + " FROM generate_series(1, 20) i");
-            Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.orders");
+                    "INSERT INTO orders (id, customer, amount) SELECT i, 'customer-' || i, i *"
+                            + " 10.25 FROM generate_series(1, 20) i");
+            Map<String, String> options =
+                    SourceConfigs.connection(db, db.name() + ".public.orders");
             options.put("scan.incremental.snapshot.chunk.size", "5");
             DataSource source = SourceConfigs.create(options);
 
             int printed = 0;
             try (ConnectionSampler sampler = new ConnectionSampler(db)) {
-                try (PipelineJob job = PipelineJob.start(
-                        ((FlinkSourceProvider) source.getEventSourceProvider()).getSource(),
-                        2,
-                        LedgerMetrics.reporterSettings())) {
+                try (PipelineJob job =
+                        PipelineJob.start(
+                                ((FlinkSourceProvider) source.getEventSourceProvider()).getSource(),
+                                2,
+                                LedgerMetrics.reporterSettings())) {
                     job.await("snapshot", Duration.ofSeconds(120), log -> log.dataCount() >= 20);
                     printed = print(job.log().lines(), printed);
                     db.execute(
-                            "INSERT INTO orders (id, customer, amount) VALUES (21, 'customer-21', 215.25)",
+                            "INSERT INTO orders (id, customer, amount) VALUES (21, 'customer-21',"
+                                    + " 215.25)",
                             "UPDATE orders SET amount = 1.00 WHERE id = 1",
                             "DELETE FROM orders WHERE id = 2");
                     job.await("changes", Duration.ofSeconds(120), log -> log.dataCount() >= 24);
                     printed = print(job.log().lines(), printed);
                 }
-                boolean drained = TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
+                boolean drained =
+                        TestDatabase.await(
+                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
                 System.out.printf(
                         "SUMMARY connections: opened=%d peak=%d open-after-job=%d (%s) events=%d%n",
-                        sampler.opened(), sampler.peak(), db.connectorSessions().size(),
-                        drained ? "all closed" : "LEAKED", printed);
+                        sampler.opened(),
+                        sampler.peak(),
+                        db.connectorSessions().size(),
+                        drained ? "all closed" : "LEAKED",
+                        printed);
                 System.out.printf(
                         "SUMMARY reader metrics (%s, %s): opened=%d open=%d%n",
                         PostgresPipelineSource.OPENED_CONNECTIONS_METRIC,

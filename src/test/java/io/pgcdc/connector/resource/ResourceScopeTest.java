@@ -90,7 +90,9 @@ class ResourceScopeTest {
         long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertThat(elapsedMs).isLessThan(5_000);
         assertThat(closed).containsExactly("before", "after");
-        assertThat(e.getSuppressed()).singleElement().satisfies(t -> assertThat(t).hasMessageContaining("'hung'"));
+        assertThat(e.getSuppressed())
+                .singleElement()
+                .satisfies(t -> assertThat(t).hasMessageContaining("'hung'"));
         never.countDown();
     }
 
@@ -111,17 +113,19 @@ class ResourceScopeTest {
             closed.clear();
             ResourceScope scope = ResourceScope.root("task", Duration.ofSeconds(5));
             List<String> registered = new CopyOnWriteArrayList<>();
-            Thread opener = new Thread(() -> {
-                for (int i = 0; i < 200; i++) {
-                    String name = "r" + i;
-                    registered.add(name);
-                    try {
-                        scope.register(name, resource(name));
-                    } catch (IllegalStateException closedMeanwhile) {
-                        return;
-                    }
-                }
-            });
+            Thread opener =
+                    new Thread(
+                            () -> {
+                                for (int i = 0; i < 200; i++) {
+                                    String name = "r" + i;
+                                    registered.add(name);
+                                    try {
+                                        scope.register(name, resource(name));
+                                    } catch (IllegalStateException closedMeanwhile) {
+                                        return;
+                                    }
+                                }
+                            });
             opener.start();
             scope.close(); // cancellation from the task thread
             opener.join();

@@ -15,11 +15,13 @@ import java.nio.file.Path;
 /**
  * Our deserializer with a fault injected once, at the row with a given id (a marker file says it
  * happened, across task restarts):
+ *
  * <ul>
  *   <li>{@link #failingOnce}: throws, so the task fails and restarts;
  *   <li>{@link #pausingOnce}: holds the task thread until a release file exists. Held, it stops
  *       taking records, the queues behind it fill and Debezium stops reading the replication
- *       stream: the job stays where it is, e.g. half-way through a transaction, while the test acts.
+ *       stream: the job stays where it is, e.g. half-way through a transaction, while the test
+ *       acts.
  * </ul>
  */
 final class InjectingDeserializer extends PostgresEventDeserializer {
@@ -27,6 +29,7 @@ final class InjectingDeserializer extends PostgresEventDeserializer {
     private static final long serialVersionUID = 1L;
     private final long id;
     private final String marker;
+
     /** Null: fail; else the file whose existence ends the pause. */
     private final String release;
 
@@ -42,18 +45,26 @@ final class InjectingDeserializer extends PostgresEventDeserializer {
         this.release = release == null ? null : release.toString();
     }
 
-    /** A source of the data source's settings whose deserializer fails once, at the row with the id. */
+    /**
+     * A source of the data source's settings whose deserializer fails once, at the row with the id.
+     */
     static PostgresPipelineSource failingOnce(PostgresDataSource source, long id, Path marker) {
         return sourceWith(source, new InjectingDeserializer(source, id, marker, null));
     }
 
-    /** A source of the data source's settings that pauses once, at the row with the id, until released. */
-    static PostgresPipelineSource pausingOnce(PostgresDataSource source, long id, Path paused, Path release) {
+    /**
+     * A source of the data source's settings that pauses once, at the row with the id, until
+     * released.
+     */
+    static PostgresPipelineSource pausingOnce(
+            PostgresDataSource source, long id, Path paused, Path release) {
         return sourceWith(source, new InjectingDeserializer(source, id, paused, release));
     }
 
-    private static PostgresPipelineSource sourceWith(PostgresDataSource source, PostgresEventDeserializer deserializer) {
-        return new PostgresPipelineSource(source.configFactory(), deserializer, source.settings().publication());
+    private static PostgresPipelineSource sourceWith(
+            PostgresDataSource source, PostgresEventDeserializer deserializer) {
+        return new PostgresPipelineSource(
+                source.configFactory(), deserializer, source.publication());
     }
 
     @Override

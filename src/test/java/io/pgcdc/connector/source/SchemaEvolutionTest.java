@@ -8,6 +8,7 @@ import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Column;
 import org.apache.flink.cdc.common.schema.Schema;
 import org.apache.flink.cdc.common.types.DataTypes;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -47,7 +48,8 @@ class SchemaEvolutionTest {
         Schema described = schema("id", "title", "n");
         SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
         assertThat(evolution.events())
-                .containsExactly(new RenameColumnEvent(T, Collections.singletonMap("name", "title")));
+                .containsExactly(
+                        new RenameColumnEvent(T, Collections.singletonMap("name", "title")));
         assertThat(evolution.result().getColumnNames()).containsExactly("id", "title", "n");
         assertThat(evolution.result().getColumn("title").get().getComment()).isEqualTo("the name");
     }
@@ -65,7 +67,11 @@ class SchemaEvolutionTest {
                 .containsExactly(
                         new DropColumnEvent(T, Collections.singletonList("name")),
                         new AddColumnEvent(
-                                T, Collections.singletonList(AddColumnEvent.after(Column.physicalColumn("title", DataTypes.BIGINT()), "id"))));
+                                T,
+                                Collections.singletonList(
+                                        AddColumnEvent.after(
+                                                Column.physicalColumn("title", DataTypes.BIGINT()),
+                                                "id"))));
         assertThat(evolution.result().getColumnNames()).containsExactly("id", "title", "n");
     }
 
@@ -85,9 +91,13 @@ class SchemaEvolutionTest {
                         new AddColumnEvent(
                                 T,
                                 Arrays.asList(
-                                        AddColumnEvent.last(Column.physicalColumn("a", DataTypes.DATE())),
-                                        AddColumnEvent.last(Column.physicalColumn("b", DataTypes.BOOLEAN().notNull())))));
-        assertThat(evolution.result().getColumnNames()).containsExactly("id", "name", "n", "a", "b");
+                                        AddColumnEvent.last(
+                                                Column.physicalColumn("a", DataTypes.DATE())),
+                                        AddColumnEvent.last(
+                                                Column.physicalColumn(
+                                                        "b", DataTypes.BOOLEAN().notNull())))));
+        assertThat(evolution.result().getColumnNames())
+                .containsExactly("id", "name", "n", "a", "b");
     }
 
     @Test
@@ -105,19 +115,29 @@ class SchemaEvolutionTest {
                                 T,
                                 Collections.singletonMap("n", DataTypes.BIGINT()),
                                 Collections.singletonMap("n", DataTypes.INT())));
-        assertThat(evolution.result().getColumnDataTypes()).containsExactly(DataTypes.INT().notNull(), DataTypes.BIGINT());
+        assertThat(evolution.result().getColumnDataTypes())
+                .containsExactly(DataTypes.INT().notNull(), DataTypes.BIGINT());
     }
 
     @Test
     void theCatalogSaysAddedWherePositionAndTypeSuggestARename() {
         Schema described = schema("id", "title", "n");
         SchemaEvolution evolution =
-                SchemaEvolution.between(T, KNOWN, described, Collections.emptyMap(), Collections.singleton("title"));
+                SchemaEvolution.between(
+                        T,
+                        KNOWN,
+                        described,
+                        Collections.emptyMap(),
+                        Collections.singleton("title"));
         assertThat(evolution.events())
                 .containsExactly(
                         new DropColumnEvent(T, Collections.singletonList("name")),
                         new AddColumnEvent(
-                                T, Collections.singletonList(AddColumnEvent.after(Column.physicalColumn("title", DataTypes.STRING()), "id"))));
+                                T,
+                                Collections.singletonList(
+                                        AddColumnEvent.after(
+                                                Column.physicalColumn("title", DataTypes.STRING()),
+                                                "id"))));
     }
 
     @Test
@@ -129,7 +149,12 @@ class SchemaEvolutionTest {
                         .physicalColumn("count", DataTypes.BIGINT())
                         .build();
         SchemaEvolution evolution =
-                SchemaEvolution.between(T, KNOWN, described, Collections.singletonMap("n", "count"), Collections.emptySet());
+                SchemaEvolution.between(
+                        T,
+                        KNOWN,
+                        described,
+                        Collections.singletonMap("n", "count"),
+                        Collections.emptySet());
         assertThat(evolution.events())
                 .containsExactly(
                         new RenameColumnEvent(T, Collections.singletonMap("n", "count")),

@@ -12,11 +12,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 /**
- * A table {@code items(id, note)} of {@code splits × 20} rows that the source snapshots in
- * {@code splits} chunks of 20, and the checks the connection tests share.
+ * A table {@code items(id, note)} of {@code splits × 20} rows that the source snapshots in {@code
+ * splits} chunks of 20, and the checks the connection tests share.
  */
 final class SnapshotTable {
 

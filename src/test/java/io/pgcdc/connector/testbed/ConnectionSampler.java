@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Samples pg_stat_activity every 100 ms for every session on a test database except the
- * harness's: distinct backend pids seen ("opened", with the label each had), the largest count in
- * one sample ("peak"), as shared/README.md defines them, and any session idle in transaction for
- * longer than a second (a split's transaction left open).
+ * Samples pg_stat_activity every 100 ms for every session on a test database except the harness's:
+ * distinct backend pids seen ("opened", with the label each had), the largest count in one sample
+ * ("peak"), as shared/README.md defines them, and any session idle in transaction for longer than a
+ * second (a split's transaction left open).
  */
 public final class ConnectionSampler implements AutoCloseable {
 
@@ -41,13 +41,20 @@ public final class ConnectionSampler implements AutoCloseable {
                 Map<Integer, String> stuckNow = db.stuckInTransaction(STUCK);
                 Integer streaming = db.globalSlotReader();
                 synchronized (this) {
-                    sessions.forEach((pid, label) -> seen.putIfAbsent(pid, label.substring(0, label.indexOf('|'))));
+                    sessions.forEach(
+                            (pid, label) ->
+                                    seen.putIfAbsent(pid, label.substring(0, label.indexOf('|'))));
                     if (streaming != null && seen.containsKey(streaming)) {
                         seen.put(streaming, STREAM_WALSENDER);
                     }
                     stuck.putAll(stuckNow);
                     peak = Math.max(peak, sessions.size());
-                    timeline.add(new long[] {(System.nanoTime() - startedAt) / 1_000_000, sessions.size(), seen.size()});
+                    timeline.add(
+                            new long[] {
+                                (System.nanoTime() - startedAt) / 1_000_000,
+                                sessions.size(),
+                                seen.size()
+                            });
                 }
                 Thread.sleep(100);
             } catch (InterruptedException e) {
@@ -70,9 +77,13 @@ public final class ConnectionSampler implements AutoCloseable {
      * "Slot Info" connection too).
      */
     public synchronized int openedForSnapshot() {
-        return (int) seen.values().stream()
-                .filter(label -> !STREAM_WALSENDER.equals(label) && !"Debezium Slot Info".equals(label))
-                .count();
+        return (int)
+                seen.values().stream()
+                        .filter(
+                                label ->
+                                        !STREAM_WALSENDER.equals(label)
+                                                && !"Debezium Slot Info".equals(label))
+                        .count();
     }
 
     public synchronized int peak() {
@@ -91,7 +102,9 @@ public final class ConnectionSampler implements AutoCloseable {
         return new HashMap<>(stuck);
     }
 
-    /** (milliseconds since the sampler started, sessions, distinct sessions seen so far) per sample. */
+    /**
+     * (milliseconds since the sampler started, sessions, distinct sessions seen so far) per sample.
+     */
     public synchronized java.util.List<long[]> timeline() {
         return new java.util.ArrayList<>(timeline);
     }

@@ -10,8 +10,8 @@ import org.apache.flink.cdc.common.event.SchemaChangeEvent;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Schema;
 import org.apache.flink.cdc.common.types.ArrayType;
-import org.apache.flink.cdc.common.types.MapType;
 import org.apache.flink.cdc.common.types.DataType;
+import org.apache.flink.cdc.common.types.MapType;
 import org.apache.flink.cdc.common.utils.SchemaUtils;
 
 import java.util.ArrayList;
@@ -21,10 +21,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Renders collected events as text, using the schemas of the CreateTableEvents seen so far:
- * {@code +I orders[1, alice]}, {@code -U ...}, {@code +U ...}, {@code -D ...},
- * {@code CREATE orders(id BIGINT NOT NULL, ...) PK [id]}, {@code SCHEMA AddColumnEvent{...}}; rows are
- * rendered with the schema the events so far give their table.
+ * Renders collected events as text, using the schemas of the CreateTableEvents seen so far: {@code
+ * +I orders[1, alice]}, {@code -U ...}, {@code +U ...}, {@code -D ...}, {@code CREATE orders(id
+ * BIGINT NOT NULL, ...) PK [id]}, {@code SCHEMA AddColumnEvent{...}}; rows are rendered with the
+ * schema the events so far give their table.
  */
 public final class EventLog {
 
@@ -33,8 +33,12 @@ public final class EventLog {
     private final List<String> dataLines = new ArrayList<>();
     private final List<Map<String, String>> metadata = new ArrayList<>();
     private final List<SchemaChangeEvent> schemaChanges = new ArrayList<>();
-    /** Per table: its data lines without the table id ({@code +I [1, x]}), and its schema changes. */
+
+    /**
+     * Per table: its data lines without the table id ({@code +I [1, x]}), and its schema changes.
+     */
     private final Map<TableId, List<String>> dataByTable = new HashMap<>();
+
     private final Map<TableId, List<SchemaChangeEvent>> schemaChangesByTable = new HashMap<>();
     private final Map<TableId, Integer> creates = new HashMap<>();
     private final List<String> conflictingCreates = new ArrayList<>();
@@ -44,7 +48,8 @@ public final class EventLog {
             CreateTableEvent create = (CreateTableEvent) event;
             Schema known = schemas.put(create.tableId(), create.getSchema());
             if (known != null && !known.equals(create.getSchema())) {
-                conflictingCreates.add(create.tableId() + ": " + known + " then " + create.getSchema());
+                conflictingCreates.add(
+                        create.tableId() + ": " + known + " then " + create.getSchema());
             }
             creates.merge(create.tableId(), 1, Integer::sum);
             lines.add("CREATE " + create.tableId() + " " + create.getSchema());
@@ -71,7 +76,8 @@ public final class EventLog {
             }
             lines.addAll(rendered);
             dataLines.addAll(rendered);
-            List<String> ofTable = dataByTable.computeIfAbsent(change.tableId(), k -> new ArrayList<>());
+            List<String> ofTable =
+                    dataByTable.computeIfAbsent(change.tableId(), k -> new ArrayList<>());
             for (String line : rendered) {
                 ofTable.add(line.substring(0, 3) + line.substring(3 + table.length()));
             }
@@ -85,7 +91,9 @@ public final class EventLog {
             schemas.put(change.tableId(), SchemaUtils.applySchemaChangeEvent(schema, change));
             lines.add("SCHEMA " + change);
             schemaChanges.add(change);
-            schemaChangesByTable.computeIfAbsent(change.tableId(), k -> new ArrayList<>()).add(change);
+            schemaChangesByTable
+                    .computeIfAbsent(change.tableId(), k -> new ArrayList<>())
+                    .add(change);
         } else {
             lines.add("OTHER " + event);
         }
@@ -152,7 +160,10 @@ public final class EventLog {
         List<DataType> types = schema.getColumnDataTypes();
         Object[] values = new Object[types.size()];
         for (int i = 0; i < values.length; i++) {
-            values[i] = renderValue(types.get(i), RecordData.createFieldGetter(types.get(i), i).getFieldOrNull(row));
+            values[i] =
+                    renderValue(
+                            types.get(i),
+                            RecordData.createFieldGetter(types.get(i), i).getFieldOrNull(row));
         }
         return Arrays.toString(values);
     }
@@ -184,11 +195,16 @@ public final class EventLog {
             ArrayData keys = map.keyArray();
             ArrayData values = map.valueArray();
             ArrayData.ElementGetter keyGetter = ArrayData.createElementGetter(mapType.getKeyType());
-            ArrayData.ElementGetter valueGetter = ArrayData.createElementGetter(mapType.getValueType());
+            ArrayData.ElementGetter valueGetter =
+                    ArrayData.createElementGetter(mapType.getValueType());
             java.util.TreeMap<String, Object> sorted = new java.util.TreeMap<>();
             for (int i = 0; i < map.size(); i++) {
-                sorted.put(String.valueOf(renderValue(mapType.getKeyType(), keyGetter.getElementOrNull(keys, i))),
-                        renderValue(mapType.getValueType(), valueGetter.getElementOrNull(values, i)));
+                sorted.put(
+                        String.valueOf(
+                                renderValue(
+                                        mapType.getKeyType(), keyGetter.getElementOrNull(keys, i))),
+                        renderValue(
+                                mapType.getValueType(), valueGetter.getElementOrNull(values, i)));
             }
             return sorted.toString();
         }

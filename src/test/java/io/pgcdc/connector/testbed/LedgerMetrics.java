@@ -50,9 +50,10 @@ public final class LedgerMetrics implements MetricReporter {
         for (Map.Entry<String, Metric> entry : READINGS.entrySet()) {
             if (entry.getKey().endsWith("." + name)) {
                 Metric metric = entry.getValue();
-                total += metric instanceof Counter
-                        ? ((Counter) metric).getCount()
-                        : ((Number) ((Gauge<?>) metric).getValue()).longValue();
+                total +=
+                        metric instanceof Counter
+                                ? ((Counter) metric).getCount()
+                                : ((Number) ((Gauge<?>) metric).getValue()).longValue();
             }
         }
         return total;

@@ -36,8 +36,13 @@ public final class LogCapture implements AutoCloseable {
         context = (LoggerContext) LogManager.getContext(false);
         Configuration config = context.getConfiguration();
         PatternLayout layout =
-                PatternLayout.newBuilder().withConfiguration(config).withPattern("%p %c - %m%n%throwable").build();
-        appender = WriterAppender.createAppender(layout, null, text, "capture-" + UUID.randomUUID(), false, true);
+                PatternLayout.newBuilder()
+                        .withConfiguration(config)
+                        .withPattern("%p %c - %m%n%throwable")
+                        .build();
+        appender =
+                WriterAppender.createAppender(
+                        layout, null, text, "capture-" + UUID.randomUUID(), false, true);
         appender.start();
         config.addAppender(appender);
         config.getRootLogger().addAppender(appender, threshold, null);

@@ -50,20 +50,32 @@ public final class OtherConsumer implements AutoCloseable {
         PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "12");
         PGProperty.PREFER_QUERY_MODE.set(props, "simple");
         replication = DriverManager.getConnection(db.server().jdbcUrl(db.name()), props);
-        stream = replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
-                .withSlotName(slot)
-                .withSlotOption("proto_version", "1")
-                .withSlotOption("publication_names", "other_consumer")
-                .start();
+        stream =
+                replication
+                        .unwrap(PGConnection.class)
+                        .getReplicationAPI()
+                        .replicationStream()
+                        .logical()
+                        .withSlotName(slot)
+                        .withSlotOption("proto_version", "1")
+                        .withSlotOption("publication_names", "other_consumer")
+                        .start();
         return this;
     }
 
-    /** Each slot's state: {@code active, restart_lsn, confirmed_flush_lsn}, to compare before and after. */
+    /**
+     * Each slot's state: {@code active, restart_lsn, confirmed_flush_lsn}, to compare before and
+     * after.
+     */
     public Map<String, String> slotStates() {
         Map<String, String> states = new LinkedHashMap<>();
         for (String slot : slots) {
-            List<List<String>> rows = db.query("SELECT active, restart_lsn, confirmed_flush_lsn FROM pg_replication_slots"
-                    + " WHERE slot_name = '" + slot + "'");
+            List<List<String>> rows =
+                    db.query(
+                            "SELECT active, restart_lsn, confirmed_flush_lsn FROM"
+                                    + " pg_replication_slots WHERE slot_name = '"
+                                    + slot
+                                    + "'");
             states.put(slot, rows.isEmpty() ? "(gone)" : rows.get(0).toString());
         }
         return states;

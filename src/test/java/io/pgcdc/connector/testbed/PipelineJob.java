@@ -3,12 +3,12 @@ package io.pgcdc.connector.testbed;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.cdc.common.event.Event;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.jobgraph.SavepointConfigOptions;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
- * Runs a source on a local MiniCluster with checkpointing and collects its events into an
- * {@link EventLog}. Closing cancels the job and waits for it to end.
+ * Runs a source on a local MiniCluster with checkpointing and collects its events into an {@link
+ * EventLog}. Closing cancels the job and waits for it to end.
  */
 public final class PipelineJob implements AutoCloseable {
 
@@ -34,10 +34,12 @@ public final class PipelineJob implements AutoCloseable {
     private final EventLog log = new EventLog();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Thread drainer;
+
     /** The threads alive before the job started (see {@link ThreadsLeft}). */
     private final Set<Thread> threadsBefore;
 
-    private PipelineJob(JobClient client, CloseableIterator<Event> events, Set<Thread> threadsBefore) {
+    private PipelineJob(
+            JobClient client, CloseableIterator<Event> events, Set<Thread> threadsBefore) {
         this.client = client;
         this.events = events;
         this.threadsBefore = threadsBefore;
@@ -65,8 +67,8 @@ public final class PipelineJob implements AutoCloseable {
      * Starts the job with extra settings (e.g. a restart strategy or a savepoint to restore); by
      * default a failure fails the job.
      */
-    public static PipelineJob start(Source<Event, ?, ?> source, int parallelism, Configuration settings)
-            throws Exception {
+    public static PipelineJob start(
+            Source<Event, ?, ?> source, int parallelism, Configuration settings) throws Exception {
         return start(source, parallelism, settings, null);
     }
 
@@ -75,7 +77,8 @@ public final class PipelineJob implements AutoCloseable {
      * pass-through).
      */
     public static PipelineJob start(
-            Source<Event, ?, ?> source, int parallelism, Configuration settings, SinkGate gate) throws Exception {
+            Source<Event, ?, ?> source, int parallelism, Configuration settings, SinkGate gate)
+            throws Exception {
         Set<Thread> threadsBefore = ThreadsLeft.baseline();
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
@@ -83,8 +86,10 @@ public final class PipelineJob implements AutoCloseable {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(parallelism, conf);
         // a checkpoint a second, unless the settings name an interval of their own
-        env.enableCheckpointing(settings.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
-                .map(Duration::toMillis).orElse(1000L));
+        env.enableCheckpointing(
+                settings.getOptional(CheckpointingOptions.CHECKPOINTING_INTERVAL)
+                        .map(Duration::toMillis)
+                        .orElse(1000L));
         DataStream<Event> stream =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "postgres")
                         .uid("postgres-source")
@@ -92,8 +97,11 @@ public final class PipelineJob implements AutoCloseable {
         // A pass-through with a fresh uid per run, so a restored job restores the source's state
         // but not the previous run's collect sink (whose buffer belongs to the previous client).
         SingleOutputStreamOperator<Event> passed =
-                gate == null ? stream.map(event -> event, stream.getType()) : stream.map(gate.function(), stream.getType());
-        CloseableIterator<Event> events = passed.uid("pass-through-" + UUID.randomUUID()).collectAsync();
+                gate == null
+                        ? stream.map(event -> event, stream.getType())
+                        : stream.map(gate.function(), stream.getType());
+        CloseableIterator<Event> events =
+                passed.uid("pass-through-" + UUID.randomUUID()).collectAsync();
         JobClient client = env.executeAsync("pgcdc-test");
         return new PipelineJob(client, events, threadsBefore);
     }
@@ -133,7 +141,8 @@ public final class PipelineJob implements AutoCloseable {
     /** Stops the job with a savepoint in the directory; returns the savepoint's path. */
     public String stopWithSavepoint(Path directory) throws Exception {
         String path =
-                client.stopWithSavepoint(false, directory.toUri().toString(), SavepointFormatType.CANONICAL)
+                client.stopWithSavepoint(
+                                false, directory.toUri().toString(), SavepointFormatType.CANONICAL)
                         .get(120, TimeUnit.SECONDS);
         drainer.join(30_000);
         return path;
@@ -169,8 +178,13 @@ public final class PipelineJob implements AutoCloseable {
         }
         List<String> lines = log.lines();
         throw new AssertionError(
-                "Timed out waiting for " + what + "; " + lines.size() + " events, the last ones:\n"
-                        + String.join("\n", lines.subList(Math.max(0, lines.size() - 200), lines.size())),
+                "Timed out waiting for "
+                        + what
+                        + "; "
+                        + lines.size()
+                        + " events, the last ones:\n"
+                        + String.join(
+                                "\n", lines.subList(Math.max(0, lines.size() - 200), lines.size())),
                 failure.get());
     }
 
@@ -181,8 +195,8 @@ public final class PipelineJob implements AutoCloseable {
     }
 
     /**
-     * Waits until the job fails and returns why; an {@link AssertionError} if it ends otherwise,
-     * a {@link java.util.concurrent.TimeoutException} if it is still running after the timeout.
+     * Waits until the job fails and returns why; an {@link AssertionError} if it ends otherwise, a
+     * {@link java.util.concurrent.TimeoutException} if it is still running after the timeout.
      */
     public Throwable awaitFailure(Duration timeout) throws Exception {
         try {
@@ -213,7 +227,8 @@ public final class PipelineJob implements AutoCloseable {
             }
             // wait for the cancellation to complete so every task has closed
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!client.getJobStatus().get().isGloballyTerminalState() && System.nanoTime() < deadline) {
+            while (!client.getJobStatus().get().isGloballyTerminalState()
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(50);
             }
         } catch (Exception e) {

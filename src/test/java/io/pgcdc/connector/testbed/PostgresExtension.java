@@ -5,7 +5,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 
-
 /**
  * Gives a test method a {@link TestDatabase}: a fresh database and slot name on the JVM's
  * logical-replication PostgreSQL, dropped (with its slots) after the test.
@@ -22,7 +21,9 @@ public class PostgresExtension implements ParameterResolver, AfterEachCallback {
 
     @Override
     public Object resolveParameter(ParameterContext p, ExtensionContext e) {
-        return e.getStore(NS).getOrComputeIfAbsent("db", k -> TestDatabases.create(PostgresServer.get()), TestDatabase.class);
+        return e.getStore(NS)
+                .getOrComputeIfAbsent(
+                        "db", k -> TestDatabases.create(PostgresServer.get()), TestDatabase.class);
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.pgcdc.connector.testbed;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,11 +18,13 @@ import java.util.Properties;
 
 /**
  * The PostgreSQL server of this test JVM: an embedded zonky server by default (one per fork,
- * started on first use, stopped at JVM exit), or an external one when {@code PG_TEST_URL} names
- * it ({@code jdbc:postgresql://host:port/db}, with {@code PG_TEST_USER} and
- * {@code PG_TEST_PASSWORD}). Either way it must run with {@code wal_level=logical}.
+ * started on first use, stopped at JVM exit), or an external one when {@code PG_TEST_URL} names it
+ * ({@code jdbc:postgresql://host:port/db}, with {@code PG_TEST_USER} and {@code PG_TEST_PASSWORD}).
+ * Either way it must run with {@code wal_level=logical}.
  */
 public final class PostgresServer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresServer.class);
 
     private static PostgresServer instance;
 
@@ -30,12 +34,19 @@ public final class PostgresServer {
     private final String user;
     private final String password;
     private EmbeddedPostgres embedded;
+
     /** Settings and data directory of a server that can be restarted; null otherwise. */
     private final java.util.Map<String, String> restartOverrides;
+
     private final java.nio.file.Path restartDirectory;
 
     private PostgresServer(
-            String host, int port, String adminDatabase, String user, String password, EmbeddedPostgres embedded) {
+            String host,
+            int port,
+            String adminDatabase,
+            String user,
+            String password,
+            EmbeddedPostgres embedded) {
         this(host, port, adminDatabase, user, password, embedded, null, null);
     }
 
@@ -62,7 +73,7 @@ public final class PostgresServer {
         if (instance == null) {
             instance = start();
             instance.checkLogicalReplication();
-            System.out.println("Test PostgreSQL: " + instance.serverVersion());
+            LOG.info("Test PostgreSQL: " + instance.serverVersion());
         }
         return instance;
     }
@@ -73,8 +84,14 @@ public final class PostgresServer {
             String rest = url.substring("jdbc:postgresql://".length());
             String hostPort = rest.substring(0, rest.indexOf('/'));
             String database = rest.substring(rest.indexOf('/') + 1);
-            String host = hostPort.contains(":") ? hostPort.substring(0, hostPort.indexOf(':')) : hostPort;
-            int port = hostPort.contains(":") ? Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1)) : 5432;
+            String host =
+                    hostPort.contains(":")
+                            ? hostPort.substring(0, hostPort.indexOf(':'))
+                            : hostPort;
+            int port =
+                    hostPort.contains(":")
+                            ? Integer.parseInt(hostPort.substring(hostPort.indexOf(':') + 1))
+                            : 5432;
             return new PostgresServer(
                     host,
                     port,
@@ -102,9 +119,19 @@ public final class PostgresServer {
         java.util.Map<String, String> overrides = java.util.Collections.emptyMap();
         try {
             EmbeddedPostgres pg =
-                    builder(overrides).setDataDirectory(dataDirectory).setCleanDataDirectory(false).start();
+                    builder(overrides)
+                            .setDataDirectory(dataDirectory)
+                            .setCleanDataDirectory(false)
+                            .start();
             return new PostgresServer(
-                    "localhost", pg.getPort(), "postgres", "postgres", "postgres", pg, overrides, dataDirectory);
+                    "localhost",
+                    pg.getPort(),
+                    "postgres",
+                    "postgres",
+                    "postgres",
+                    pg,
+                    overrides,
+                    dataDirectory);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded PostgreSQL", e);
         }
@@ -114,7 +141,8 @@ public final class PostgresServer {
      * Shuts a restartable server down as {@code pg_ctl stop -m fast} does (SIGINT to the
      * postmaster: sessions end, a shutdown checkpoint is written, data is kept) and waits up to
      * {@code timeout} for it; returns how long the shutdown took. A logical walsender holds the
-     * shutdown until its client confirms the WAL it was sent, which zonky's 5 s stop does not allow.
+     * shutdown until its client confirms the WAL it was sent, which zonky's 5 s stop does not
+     * allow.
      */
     public synchronized Duration stop(Duration timeout) throws IOException, InterruptedException {
         requireRestartable();
@@ -122,16 +150,23 @@ public final class PostgresServer {
         java.nio.file.Path pidFile = restartDirectory.resolve("postmaster.pid");
         String pid = java.nio.file.Files.readAllLines(pidFile).get(0).trim();
         // the shell's kill builtin: present wherever sh is, unlike a kill binary
-        Process kill = new ProcessBuilder("sh", "-c", "kill -INT " + Integer.parseInt(pid)).inheritIO().start();
+        Process kill =
+                new ProcessBuilder("sh", "-c", "kill -INT " + Integer.parseInt(pid))
+                        .inheritIO()
+                        .start();
         if (kill.waitFor() != 0) {
             throw new IOException("Could not signal the postmaster " + pid);
         }
         if (!TestDatabase.await(timeout, () -> !java.nio.file.Files.exists(pidFile))) {
-            throw new IOException("The server did not shut down within " + timeout + " (walsenders: a client that"
-                    + " never confirms the WAL it was sent holds a fast shutdown)");
+            throw new IOException(
+                    "The server did not shut down within "
+                            + timeout
+                            + " (walsenders: a client that"
+                            + " never confirms the WAL it was sent holds a fast shutdown)");
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        // releases zonky's lock on the data directory; its own pg_ctl stop finds no server and says so
+        // releases zonky's lock on the data directory; its own pg_ctl stop finds no server and says
+        // so
         embedded.close();
         embedded = null;
         return took;
@@ -152,7 +187,8 @@ public final class PostgresServer {
 
     private void requireRestartable() {
         if (restartDirectory == null) {
-            throw new IllegalStateException("Only a server from startRestartable can be stopped and started");
+            throw new IllegalStateException(
+                    "Only a server from startRestartable can be stopped and started");
         }
     }
 
@@ -178,7 +214,7 @@ public final class PostgresServer {
                         // a server log the tests can read back with pg_read_file
                         .setServerConfig("logging_collector", "on")
                         .setServerConfig("log_filename", "postgresql.log")
-                        // each session's application_name as it logged in (ConnectionOptionsTest)
+                        // each session's application_name as it logged in (ConnectionOptionsITCase)
                         .setServerConfig("log_connections", "on")
                         .setPGStartupWait(Duration.ofSeconds(120));
         overrides.forEach(builder::setServerConfig);
@@ -192,14 +228,17 @@ public final class PostgresServer {
     private static final io.zonky.test.db.postgres.embedded.PgBinaryResolver OTHER_VERSION =
             System.getProperty("pg.binaries.jar", "").isEmpty()
                     ? null
-                    : (system, hardware) -> binariesFrom(System.getProperty("pg.binaries.jar"), system, hardware);
+                    : (system, hardware) ->
+                            binariesFrom(System.getProperty("pg.binaries.jar"), system, hardware);
 
     /**
      * The server binaries of another PostgreSQL version, from a zonky binaries jar the pg-matrix
      * profile fetched ({@code -Dpg.binaries.jar=...}); the default is the one on the classpath.
      */
-    private static java.io.InputStream binariesFrom(String jar, String system, String hardware) throws IOException {
-        String entry = "postgres-" + system.toLowerCase(java.util.Locale.ROOT) + "-" + hardware + ".txz";
+    private static java.io.InputStream binariesFrom(String jar, String system, String hardware)
+            throws IOException {
+        String entry =
+                "postgres-" + system.toLowerCase(java.util.Locale.ROOT) + "-" + hardware + ".txz";
         java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar);
         java.util.zip.ZipEntry found = zip.getEntry(entry);
         if (found == null) {
@@ -218,7 +257,8 @@ public final class PostgresServer {
     private static PostgresServer embedded(java.util.Map<String, String> overrides) {
         try {
             EmbeddedPostgres pg = builder(overrides).start();
-            return new PostgresServer("localhost", pg.getPort(), "postgres", "postgres", "postgres", pg);
+            return new PostgresServer(
+                    "localhost", pg.getPort(), "postgres", "postgres", "postgres", pg);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded PostgreSQL", e);
         }
@@ -236,11 +276,17 @@ public final class PostgresServer {
             rs.next();
             if (!"logical".equals(rs.getString(1))) {
                 throw new IllegalStateException(
-                        "The test PostgreSQL at " + host + ":" + port + " runs with wal_level="
-                                + rs.getString(1) + "; logical replication tests need wal_level=logical");
+                        "The test PostgreSQL at "
+                                + host
+                                + ":"
+                                + port
+                                + " runs with wal_level="
+                                + rs.getString(1)
+                                + "; logical replication tests need wal_level=logical");
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot reach the test PostgreSQL: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot reach the test PostgreSQL: " + e.getMessage(), e);
         }
     }
 
@@ -311,5 +357,4 @@ public final class PostgresServer {
     public String adminDatabase() {
         return adminDatabase;
     }
-
 }

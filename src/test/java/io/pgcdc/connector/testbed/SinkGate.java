@@ -19,18 +19,20 @@ import java.util.function.BooleanSupplier;
  * The fault harness's hand on a running job: a pass-through between the source and the collecting
  * sink (chained to the source, so it runs on the source's task thread) that the test steers while
  * the job runs. It can
+ *
  * <ul>
  *   <li>slow every record down ({@link #delayEachRecord}): the source emits slowly while Debezium
  *       goes on reading, so its queues fill with changes read but not yet emitted, as under a slow
  *       sink; checkpoints still complete, between records;
  *   <li>fail the task on the next record, once ({@link #failOnNextRecord}): a failover at a moment
  *       the test chooses;
- *   <li>fail the task in the first checkpoint taken once a condition holds, once
- *       ({@link #failAtCheckpointWhen}): a failover at a moment no record marks, e.g. after a split
+ *   <li>fail the task in the first checkpoint taken once a condition holds, once ({@link
+ *       #failAtCheckpointWhen}): a failover at a moment no record marks, e.g. after a split
  *       finished, while the task waits for its final checkpoint;
- *   <li>hold every record back ({@link #block()}): the sink takes nothing and every queue behind
- *       it fills.
+ *   <li>hold every record back ({@link #block()}): the sink takes nothing and every queue behind it
+ *       fills.
  * </ul>
+ *
  * The job runs on a MiniCluster in the test's JVM, so the function finds its gate by id in this
  * class's registry; {@link #close()} removes it.
  */
@@ -104,7 +106,8 @@ public final class SinkGate implements AutoCloseable {
     private void pass() {
         if (failNext.compareAndSet(true, false)) {
             failures.incrementAndGet();
-            throw new IllegalStateException("The test's sink gate fails this task (an injected failover)");
+            throw new IllegalStateException(
+                    "The test's sink gate fails this task (an injected failover)");
         }
         long delay = delayNanos;
         if (delay > 0) {
@@ -113,7 +116,8 @@ public final class SinkGate implements AutoCloseable {
         while (blocked) {
             LockSupport.parkNanos(1_000_000); // the blocked sink itself
             if (Thread.interrupted()) {
-                throw new IllegalStateException("The blocked sink was interrupted (the task is cancelled)");
+                throw new IllegalStateException(
+                        "The blocked sink was interrupted (the task is cancelled)");
             }
         }
         passed.incrementAndGet();
@@ -130,7 +134,9 @@ public final class SinkGate implements AutoCloseable {
             }
             failures.incrementAndGet();
             throw new IllegalStateException(
-                    "The test's sink gate fails this task in checkpoint " + checkpointId + " (an injected failover)");
+                    "The test's sink gate fails this task in checkpoint "
+                            + checkpointId
+                            + " (an injected failover)");
         }
     }
 
@@ -139,7 +145,8 @@ public final class SinkGate implements AutoCloseable {
         GATES.remove(id);
     }
 
-    private static final class GateFunction implements MapFunction<Event, Event>, CheckpointedFunction {
+    private static final class GateFunction
+            implements MapFunction<Event, Event>, CheckpointedFunction {
         private static final long serialVersionUID = 1L;
         private final String id;
 

@@ -22,7 +22,8 @@ public final class SourceConfigs {
                 return (DataSourceFactory) factory;
             }
         }
-        throw new AssertionError("No DataSourceFactory with identifier '" + type + "' found by SPI");
+        throw new AssertionError(
+                "No DataSourceFactory with identifier '" + type + "' found by SPI");
     }
 
     /** The connection options pointing at a test database. */

@@ -16,8 +16,8 @@ import io.pgcdc.connector.source.PostgresPipelineRecordEmitter;
 
 /**
  * Upstream's postgres-cdc incremental source, as stock as it comes (its dialect, enumerator,
- * reader, connections and pools), with our deserializer and record emitter so that its events
- * look like ours: the comparison the connection tests and the benchmark measure us against.
+ * reader, connections and pools), with our deserializer and record emitter so that its events look
+ * like ours: the comparison the connection tests and the benchmark measure us against.
  */
 public final class StockSource extends PostgresIncrementalSource<Event> {
 
@@ -25,7 +25,10 @@ public final class StockSource extends PostgresIncrementalSource<Event> {
     private final PostgresEventDeserializer deserializer;
 
     private StockSource(PostgresDataSource source, PostgresEventDeserializer deserializer) {
-        super(source.configFactory(), deserializer, new PostgresOffsetFactory(),
+        super(
+                source.configFactory(),
+                deserializer,
+                new PostgresOffsetFactory(),
                 new PostgresDialect(source.configFactory().create(0)));
         this.deserializer = deserializer;
     }

@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Writes to {@code kv(id BIGINT PRIMARY KEY, v BIGINT, note TEXT)} from a thread of its own while
- * a fault is injected: inserts ids upward from a first id, updates a recent row every third step
- * and deletes one every seventh, one transaction each. The database stays the truth the sink is
+ * Writes to {@code kv(id BIGINT PRIMARY KEY, v BIGINT, note TEXT)} from a thread of its own while a
+ * fault is injected: inserts ids upward from a first id, updates a recent row every third step and
+ * deletes one every seventh, one transaction each. The database stays the truth the sink is
  * compared with, so nothing here records what was written.
  */
 public final class TableWriter implements AutoCloseable {
@@ -28,7 +28,8 @@ public final class TableWriter implements AutoCloseable {
 
     /** Creates the table with ids 1 to {@code rows}, each row {@code (id, id, 'snapshot')}. */
     public static void createTable(TestDatabase db, int rows) {
-        db.execute("CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
+        db.execute(
+                "CREATE TABLE kv (id BIGINT PRIMARY KEY, v BIGINT, note TEXT)",
                 "INSERT INTO kv SELECT i, i, 'snapshot' FROM generate_series(1, " + rows + ") i");
     }
 
@@ -44,7 +45,11 @@ public final class TableWriter implements AutoCloseable {
                 long step = steps.get();
                 s.execute("INSERT INTO kv VALUES (" + id + ", " + step + ", 'w" + step + "')");
                 if (step % 3 == 2) {
-                    s.execute("UPDATE kv SET v = v + 1000, note = 'u" + step + "' WHERE id = " + (id - 1));
+                    s.execute(
+                            "UPDATE kv SET v = v + 1000, note = 'u"
+                                    + step
+                                    + "' WHERE id = "
+                                    + (id - 1));
                 }
                 if (step % 7 == 6) {
                     s.execute("DELETE FROM kv WHERE id = " + (id - 5));
@@ -68,8 +73,10 @@ public final class TableWriter implements AutoCloseable {
     /** Waits until this many more steps than now have completed. */
     public void awaitMoreSteps(long more, Duration timeout) {
         long target = steps.get() + more;
-        if (!TestDatabase.await(timeout, () -> steps.get() >= target || failure.get() != null) || failure.get() != null) {
-            throw new AssertionError("The writer did not reach " + target + " steps", failure.get());
+        if (!TestDatabase.await(timeout, () -> steps.get() >= target || failure.get() != null)
+                || failure.get() != null) {
+            throw new AssertionError(
+                    "The writer did not reach " + target + " steps", failure.get());
         }
     }
 

@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A local TCP port in front of a PostgreSQL server that forwards, or misbehaves the way networks
- * and servers do: it accepts a connection and never answers (a host behind a dead load balancer,
- * a server stuck before login), or accepts and drops it at once (a server restarting). It reads
- * each connection's startup packet, so it can misbehave for replication connections only.
+ * and servers do: it accepts a connection and never answers (a host behind a dead load balancer, a
+ * server stuck before login), or accepts and drops it at once (a server restarting). It reads each
+ * connection's startup packet, so it can misbehave for replication connections only.
  *
  * <p>Thread-safe; {@link #close()} closes every socket and waits for its threads.
  */
@@ -167,7 +167,8 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Whether a startup packet asks for a replication connection. */
     private static boolean isReplication(byte[] startup) {
-        String[] parts = new String(startup, 8, startup.length - 8, StandardCharsets.UTF_8).split("\0");
+        String[] parts =
+                new String(startup, 8, startup.length - 8, StandardCharsets.UTF_8).split("\0");
         for (int i = 0; i + 1 < parts.length; i += 2) {
             if (parts[i].equals("replication")) {
                 return !parts[i + 1].equals("false");

@@ -9,7 +9,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -75,7 +74,9 @@ public final class TestDatabase {
         return rows;
     }
 
-    /** Rows of a query keyed by its first column, each a column-name-to-text map in column order. */
+    /**
+     * Rows of a query keyed by its first column, each a column-name-to-text map in column order.
+     */
     public java.util.Map<String, java.util.Map<String, String>> rowsByFirstColumn(String sql) {
         java.util.Map<String, java.util.Map<String, String>> rows = new java.util.TreeMap<>();
         try (Connection c = connect();
@@ -112,16 +113,21 @@ public final class TestDatabase {
         Map<Integer, String> sessions = new HashMap<>();
         for (List<String> row :
                 query(
-                        "SELECT pid, coalesce(application_name, ''), coalesce(state, '') FROM pg_stat_activity"
+                        "SELECT pid, coalesce(application_name, ''), coalesce(state, '') FROM"
+                                + " pg_stat_activity"
                                 + connectorSessionsFilter())) {
             sessions.put(Integer.parseInt(row.get(0)), row.get(1) + "|" + row.get(2));
         }
         return sessions;
     }
 
-    /** Sessions on this database but the harness's: client backends and walsenders, not autovacuum. */
+    /**
+     * Sessions on this database but the harness's: client backends and walsenders, not autovacuum.
+     */
     private String connectorSessionsFilter() {
-        return " WHERE datname = '" + name + "' AND pid <> pg_backend_pid()"
+        return " WHERE datname = '"
+                + name
+                + "' AND pid <> pg_backend_pid()"
                 + " AND coalesce(application_name, '') <> 'test-harness'"
                 + " AND backend_type IN ('client backend', 'walsender')";
     }
@@ -137,7 +143,9 @@ public final class TestDatabase {
                         "SELECT pid, coalesce(application_name, '') FROM pg_stat_activity"
                                 + connectorSessionsFilter()
                                 + " AND state = 'idle in transaction'"
-                                + " AND now() - state_change > interval '" + longerThan.toMillis() + " milliseconds'")) {
+                                + " AND now() - state_change > interval '"
+                                + longerThan.toMillis()
+                                + " milliseconds'")) {
             sessions.put(Integer.parseInt(row.get(0)), row.get(1));
         }
         return sessions;
@@ -150,40 +158,65 @@ public final class TestDatabase {
 
     /**
      * The pid of the walsender streaming the named slot, or null. Streaming means past
-     * START_REPLICATION: a slot is also active while it is being created, before the stream split has
-     * its start offset, so "active" alone is no sign that a write from now on will be read.
+     * START_REPLICATION: a slot is also active while it is being created, before the stream split
+     * has its start offset, so "active" alone is no sign that a write from now on will be read.
      */
     public Integer globalSlotReader(String slot) {
-        return firstPid(query("SELECT s.active_pid FROM pg_replication_slots s"
-                + " JOIN pg_stat_replication r ON r.pid = s.active_pid"
-                + " WHERE s.active AND r.state IN ('catchup', 'streaming') AND s.slot_name = '" + slot + "'"));
+        return firstPid(
+                query(
+                        "SELECT s.active_pid FROM pg_replication_slots s JOIN pg_stat_replication r"
+                            + " ON r.pid = s.active_pid WHERE s.active AND r.state IN ('catchup',"
+                            + " 'streaming') AND s.slot_name = '"
+                                + slot
+                                + "'"));
     }
 
     /** The pid of whatever process holds the named slot (creating or streaming it), or null. */
     public Integer slotHolder(String slot) {
-        return firstPid(query("SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'"));
+        return firstPid(
+                query(
+                        "SELECT active_pid FROM pg_replication_slots WHERE active AND slot_name = '"
+                                + slot
+                                + "'"));
     }
 
     private static Integer firstPid(List<List<String>> rows) {
-        return rows.isEmpty() || rows.get(0).get(0) == null ? null : Integer.valueOf(rows.get(0).get(0));
+        return rows.isEmpty() || rows.get(0).get(0) == null
+                ? null
+                : Integer.valueOf(rows.get(0).get(0));
     }
 
     /** The user's slot's {@code confirmed_flush_lsn} as text, e.g. {@code 0/1A2B3C4}. */
     public String confirmedFlushLsn() {
-        return query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" + slotName + "'")
-                .get(0).get(0);
+        return query(
+                        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '"
+                                + slotName
+                                + "'")
+                .get(0)
+                .get(0);
     }
 
     /** Whether the user's slot confirmed more than {@code lsn}. */
     public boolean slotConfirmedBeyond(String lsn) {
-        return "t".equals(query("SELECT confirmed_flush_lsn > '" + lsn + "'::pg_lsn FROM pg_replication_slots"
-                + " WHERE slot_name = '" + slotName + "'").get(0).get(0));
+        return "t"
+                .equals(
+                        query(
+                                        "SELECT confirmed_flush_lsn > '"
+                                                + lsn
+                                                + "'::pg_lsn FROM pg_replication_slots"
+                                                + " WHERE slot_name = '"
+                                                + slotName
+                                                + "'")
+                                .get(0)
+                                .get(0));
     }
 
-    /** The start of the job's backfill slots' names (see {@link SlotNames#backfill}), subtask left off. */
+    /**
+     * The start of the job's backfill slots' names (see {@link SlotNames#backfill}), subtask left
+     * off.
+     */
     public String backfillSlotPrefix() {
-        String first = SlotNames.backfill(slotName, name, 0);
-        return first.substring(0, first.length() - 1);
+        return SlotNames.backfillPrefix(slotName, name);
     }
 
     /** The slot a {@code snapshot}-mode job with this database's slot name streams from. */
@@ -194,7 +227,10 @@ public final class TestDatabase {
     public List<String> slots() {
         List<String> slots = new ArrayList<>();
         for (List<String> row :
-                query("SELECT slot_name FROM pg_replication_slots WHERE database = '" + name + "'")) {
+                query(
+                        "SELECT slot_name FROM pg_replication_slots WHERE database = '"
+                                + name
+                                + "'")) {
             slots.add(row.get(0));
         }
         return slots;
@@ -222,16 +258,20 @@ public final class TestDatabase {
         try (Connection admin = server.connect(server.adminDatabase());
                 Statement s = admin.createStatement()) {
             s.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                            + " AND (datname = '" + name + "')");
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <>"
+                            + " pg_backend_pid() AND (datname = '"
+                            + name
+                            + "')");
             TestDatabase.await(
                     Duration.ofSeconds(10),
                     () -> {
                         try (ResultSet rs =
                                 admin.createStatement()
                                         .executeQuery(
-                                                "SELECT count(*) FROM pg_replication_slots WHERE database = '"
-                                                        + name + "' AND active")) {
+                                                "SELECT count(*) FROM pg_replication_slots WHERE"
+                                                        + " database = '"
+                                                        + name
+                                                        + "' AND active")) {
                             rs.next();
                             return rs.getLong(1) == 0;
                         } catch (SQLException e) {
@@ -239,22 +279,27 @@ public final class TestDatabase {
                         }
                     });
             s.execute(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '"
-                            + name + "' AND NOT active");
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE"
+                            + " database = '"
+                            + name
+                            + "' AND NOT active");
             if (admin.getMetaData().getDatabaseMajorVersion() >= 13) {
                 s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
             } else { // no FORCE before 13: its sessions were terminated above
-                TestDatabase.await(Duration.ofSeconds(10), () -> {
-                    try {
-                        s.execute("DROP DATABASE IF EXISTS " + name);
-                        return true;
-                    } catch (SQLException e) {
-                        return false;
-                    }
-                });
+                TestDatabase.await(
+                        Duration.ofSeconds(10),
+                        () -> {
+                            try {
+                                s.execute("DROP DATABASE IF EXISTS " + name);
+                                return true;
+                            } catch (SQLException e) {
+                                return false;
+                            }
+                        });
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot drop test database " + name + ": " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot drop test database " + name + ": " + e.getMessage(), e);
         }
     }
 }

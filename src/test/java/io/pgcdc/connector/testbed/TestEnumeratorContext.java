@@ -21,22 +21,25 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 /**
- * A split enumerator's context for tests of an enumerator on its own: one "coordinator" thread
- * runs every enumerator call ({@link #call}) and whatever the enumerator schedules on it, as
- * Flink's source coordinator does; assignments and events to readers are recorded. Periodic
- * calls ({@code callAsync} with a period) are not scheduled: a test drives the enumerator.
+ * A split enumerator's context for tests of an enumerator on its own: one "coordinator" thread runs
+ * every enumerator call ({@link #call}) and whatever the enumerator schedules on it, as Flink's
+ * source coordinator does; assignments and events to readers are recorded. Periodic calls ({@code
+ * callAsync} with a period) are not scheduled: a test drives the enumerator.
  */
-public final class TestEnumeratorContext implements SplitEnumeratorContext<SourceSplitBase>, AutoCloseable {
+public final class TestEnumeratorContext
+        implements SplitEnumeratorContext<SourceSplitBase>, AutoCloseable {
 
     private final int parallelism;
     private final SplitEnumeratorMetricGroup metrics;
     private final ExecutorService coordinator =
             Executors.newSingleThreadExecutor(r -> new Thread(r, "test-enumerator-coordinator"));
-    private final ExecutorService worker = Executors.newCachedThreadPool(r -> {
-        Thread thread = new Thread(r, "test-enumerator-worker");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService worker =
+            Executors.newCachedThreadPool(
+                    r -> {
+                        Thread thread = new Thread(r, "test-enumerator-worker");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
     private final Map<Integer, ReaderInfo> readers = new ConcurrentHashMap<>();
     private final Map<Integer, List<SourceSplitBase>> assigned = new ConcurrentHashMap<>();
     private final Map<Integer, List<SourceEvent>> events = new ConcurrentHashMap<>();
@@ -62,10 +65,11 @@ public final class TestEnumeratorContext implements SplitEnumeratorContext<Sourc
 
     /** Runs the action on the coordinator thread and waits for it. */
     public void run(ThrowingRunnable action) throws Exception {
-        call(() -> {
-            action.run();
-            return null;
-        });
+        call(
+                () -> {
+                    action.run();
+                    return null;
+                });
     }
 
     /** An action that may throw. */
@@ -109,8 +113,12 @@ public final class TestEnumeratorContext implements SplitEnumeratorContext<Sourc
 
     @Override
     public void assignSplits(SplitsAssignment<SourceSplitBase> newAssignments) {
-        newAssignments.assignment().forEach((subtask, splits) ->
-                assigned.computeIfAbsent(subtask, k -> new CopyOnWriteArrayList<>()).addAll(splits));
+        newAssignments
+                .assignment()
+                .forEach(
+                        (subtask, splits) ->
+                                assigned.computeIfAbsent(subtask, k -> new CopyOnWriteArrayList<>())
+                                        .addAll(splits));
     }
 
     @Override
@@ -118,23 +126,27 @@ public final class TestEnumeratorContext implements SplitEnumeratorContext<Sourc
 
     @Override
     public <T> void callAsync(Callable<T> callable, BiConsumer<T, Throwable> handler) {
-        worker.execute(() -> {
-            T result = null;
-            Throwable failure = null;
-            try {
-                result = callable.call();
-            } catch (Throwable t) {
-                failure = t;
-            }
-            T value = result;
-            Throwable error = failure;
-            coordinator.execute(() -> handler.accept(value, error));
-        });
+        worker.execute(
+                () -> {
+                    T result = null;
+                    Throwable failure = null;
+                    try {
+                        result = callable.call();
+                    } catch (Throwable t) {
+                        failure = t;
+                    }
+                    T value = result;
+                    Throwable error = failure;
+                    coordinator.execute(() -> handler.accept(value, error));
+                });
     }
 
     @Override
     public <T> void callAsync(
-            Callable<T> callable, BiConsumer<T, Throwable> handler, long initialDelay, long period) {
+            Callable<T> callable,
+            BiConsumer<T, Throwable> handler,
+            long initialDelay,
+            long period) {
         // periodic calls (the enumerator's reader sync) are left to the test
     }
 

@@ -15,7 +15,8 @@ import java.util.TreeMap;
 public final class UpsertView {
 
     private static final Comparator<String> BY_KEY =
-            Comparator.comparingLong((String k) -> k.matches("-?\\d+") ? Long.parseLong(k) : Long.MAX_VALUE)
+            Comparator.comparingLong(
+                            (String k) -> k.matches("-?\\d+") ? Long.parseLong(k) : Long.MAX_VALUE)
                     .thenComparing(Comparator.naturalOrder());
 
     private UpsertView() {}
@@ -66,16 +67,27 @@ public final class UpsertView {
         List<String> missing = new ArrayList<>();
         List<String> extra = new ArrayList<>();
         List<String> wrong = new ArrayList<>();
-        expected.forEach((k, v) -> {
-            if (!actual.containsKey(k)) {
-                missing.add(k);
-            } else if (!actual.get(k).equals(v)) {
-                wrong.add(k + ": expected " + v + " got " + actual.get(k));
-            }
-        });
+        expected.forEach(
+                (k, v) -> {
+                    if (!actual.containsKey(k)) {
+                        missing.add(k);
+                    } else if (!actual.get(k).equals(v)) {
+                        wrong.add(k + ": expected " + v + " got " + actual.get(k));
+                    }
+                });
         actual.keySet().stream().filter(k -> !expected.containsKey(k)).forEach(extra::add);
-        return "missing " + missing.size() + " " + head(missing) + ", unexpected " + extra.size() + " " + head(extra)
-                + ", different " + wrong.size() + " " + head(wrong);
+        return "missing "
+                + missing.size()
+                + " "
+                + head(missing)
+                + ", unexpected "
+                + extra.size()
+                + " "
+                + head(extra)
+                + ", different "
+                + wrong.size()
+                + " "
+                + head(wrong);
     }
 
     private static List<String> head(List<String> items) {

@@ -25,29 +25,45 @@ class IsoTimestampsTest {
                 nanos = nanos / 1000 * 1000; // microseconds, as PostgreSQL stores them
             }
             ZoneOffset offset = ZoneOffset.ofTotalSeconds(offsets[random.nextInt(offsets.length)]);
-            String text = OffsetDateTime.ofInstant(Instant.ofEpochSecond(second, nanos), offset)
-                    .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
-            assertThat(IsoTimestamps.parseInstant(text)).as(text).isEqualTo(OffsetDateTime.parse(text).toInstant());
+            String text =
+                    OffsetDateTime.ofInstant(Instant.ofEpochSecond(second, nanos), offset)
+                            .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+            assertThat(IsoTimestamps.parseInstant(text))
+                    .as(text)
+                    .isEqualTo(OffsetDateTime.parse(text).toInstant());
         }
     }
 
     @Test
     void unusualShapesFallBackToTheFullParser() {
-        for (String text : new String[] {
-            "+10000-01-01T00:00:00Z", "-0044-03-15T12:00:00Z", "2020-02-29T23:59:59.123456789+05:45",
-            "2020-01-01T00:00Z", "2020-01-01T00:00:00.1-00:30"
-        }) {
-            assertThat(IsoTimestamps.parseInstant(text)).as(text).isEqualTo(OffsetDateTime.parse(text).toInstant());
+        for (String text :
+                new String[] {
+                    "+10000-01-01T00:00:00Z",
+                    "-0044-03-15T12:00:00Z",
+                    "2020-02-29T23:59:59.123456789+05:45",
+                    "2020-01-01T00:00Z",
+                    "2020-01-01T00:00:00.1-00:30"
+                }) {
+            assertThat(IsoTimestamps.parseInstant(text))
+                    .as(text)
+                    .isEqualTo(OffsetDateTime.parse(text).toInstant());
         }
     }
 
     @Test
     void invalidTextIsRejectedAsTheJdkRejectsIt() {
-        for (String text : new String[] {
-            "2021-02-29T00:00:00Z", "2020-13-01T00:00:00Z", "2020-01-01T24:00:00Z", "2020-01-01T00:00:00",
-            "2020-01-01T00:00:00.1234567890Z", "2020-01-01 00:00:00Z"
-        }) {
-            assertThatThrownBy(() -> IsoTimestamps.parseInstant(text)).as(text).isInstanceOf(DateTimeParseException.class);
+        for (String text :
+                new String[] {
+                    "2021-02-29T00:00:00Z",
+                    "2020-13-01T00:00:00Z",
+                    "2020-01-01T24:00:00Z",
+                    "2020-01-01T00:00:00",
+                    "2020-01-01T00:00:00.1234567890Z",
+                    "2020-01-01 00:00:00Z"
+                }) {
+            assertThatThrownBy(() -> IsoTimestamps.parseInstant(text))
+                    .as(text)
+                    .isInstanceOf(DateTimeParseException.class);
         }
     }
 }

@@ -4,12 +4,13 @@ import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConf
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.pgcdc.connector.config.ConnectionSettings;
 import io.pgcdc.connector.config.SlotNames;
+import io.pgcdc.connector.config.SqlStates;
 import io.pgcdc.connector.fetch.SharedConnectionHandle;
 import io.pgcdc.connector.fetch.TrackedPostgresConnection;
 import io.pgcdc.connector.resource.ConnectionLedger;
 import io.pgcdc.connector.resource.ResourceScope;
-import io.pgcdc.connector.source.ConnectionSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,14 +20,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the enumerator owns on the database: one JDBC connection, labelled
- * {@code pgcdc-enumerator}, shared by table discovery, the database preparation at start
- * (publication, slot) and the chunk splitter. It opens on first use, from the enumerator's
- * {@code start()} on, and closes with the enumerator; after that it refuses to open again, so
- * nothing behind the enumerator's back can reopen a connection nobody owns.
+ * What the enumerator owns on the database: one JDBC connection, labelled {@code pgcdc-enumerator},
+ * shared by table discovery, the database preparation at start (publication, slot) and the chunk
+ * splitter. It opens on first use, from the enumerator's {@code start()} on, and closes with the
+ * enumerator; after that it refuses to open again, so nothing behind the enumerator's back can
+ * reopen a connection nobody owns.
  *
- * <p>Threading: the coordinator thread and the enumerator's chunk-splitting thread use it;
- * {@link #cancelRunningStatement()} and {@link #close()} may come from any thread.
+ * <p>Threading: the coordinator thread and the enumerator's chunk-splitting thread use it; {@link
+ * #cancelRunningStatement()} and {@link #close()} may come from any thread.
  */
 final class EnumeratorConnections implements AutoCloseable {
 
@@ -37,11 +38,11 @@ final class EnumeratorConnections implements AutoCloseable {
     /** A close that hangs (a dead server) is abandoned after this. */
     private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
-    /** SQLSTATEs: duplicate_object (the slot was created meanwhile), configuration_limit_exceeded. */
-    private static final String DUPLICATE_OBJECT = "42710";
-    private static final String CONFIGURATION_LIMIT_EXCEEDED = "53400";
-
+    /**
+     * SQLSTATEs: duplicate_object (the slot was created meanwhile), configuration_limit_exceeded.
+     */
     private final PostgresSourceConfig config;
+
     private final ConnectionLedger ledger = new ConnectionLedger(ROLE);
     private final ResourceScope scope = ResourceScope.root(ROLE, CLOSE_TIMEOUT);
     private TrackedPostgresConnection jdbc;
@@ -61,7 +62,8 @@ final class EnumeratorConnections implements AutoCloseable {
             return new SharedConnectionHandle(
                     dbzConfig(), connection.connection(), ConnectionSettings.applicationName(ROLE));
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot use the enumerator's connection: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "Cannot use the enumerator's connection: " + e.getMessage(), e);
         }
     }
 
@@ -70,16 +72,19 @@ final class EnumeratorConnections implements AutoCloseable {
             throw new IllegalStateException("The enumerator's connections are closed");
         }
         if (jdbc == null) {
-            jdbc = scope.register("jdbc connection", TrackedPostgresConnection.open(config, ROLE, ledger));
+            jdbc =
+                    scope.register(
+                            "jdbc connection",
+                            TrackedPostgresConnection.open(config, ROLE, ledger));
         }
         return jdbc;
     }
 
     /**
      * Creates the job's replication slot if it does not exist, with a statement on this owner's
-     * connection (upstream opened a replication connection for it and left it open when the
-     * creation failed). The creation waits for the transactions running when it started; a close
-     * meanwhile cancels it, and the server then creates nothing.
+     * connection, so nothing but this connection is left to close if it fails. The creation waits
+     * for the transactions running when it started; a close meanwhile cancels it, and the server
+     * then creates nothing.
      */
     void createSlotIfMissing(String slotName, String plugin) throws SQLException {
         PostgresConnection connection = jdbc();
@@ -101,16 +106,20 @@ final class EnumeratorConnections implements AutoCloseable {
                     rs -> {});
             LOG.info("Created replication slot '{}' for plugin {}", slotName, plugin);
         } catch (SQLException e) {
-            if (DUPLICATE_OBJECT.equals(e.getSQLState())) {
-                LOG.info("Replication slot '{}' was created meanwhile; the job streams from it", slotName);
+            if (SqlStates.DUPLICATE_OBJECT.equals(e.getSQLState())) {
+                LOG.info(
+                        "Replication slot '{}' was created meanwhile; the job streams from it",
+                        slotName);
                 return;
             }
-            if (CONFIGURATION_LIMIT_EXCEEDED.equals(e.getSQLState())) {
+            if (SqlStates.CONFIGURATION_LIMIT_EXCEEDED.equals(e.getSQLState())) {
                 throw new SQLException(
-                        "Cannot create replication slot '" + slotName + "' ('slot.name'): the server has no free"
-                                + " replication slot (all 'max_replication_slots' are in use); drop an unused slot"
-                                + " (SELECT pg_drop_replication_slot('<name>')) or raise max_replication_slots"
-                                + " (needs a restart)",
+                        "Cannot create replication slot '"
+                                + slotName
+                                + "' ('slot.name'): the server has no free replication slot (all"
+                                + " 'max_replication_slots' are in use); drop an unused slot"
+                                + " (SELECT pg_drop_replication_slot('<name>')) or raise"
+                                + " max_replication_slots (needs a restart)",
                         e.getSQLState(),
                         e);
             }
@@ -119,9 +128,9 @@ final class EnumeratorConnections implements AutoCloseable {
     }
 
     /**
-     * Drops this job's inactive backfill slots left by tasks that died without closing: only
-     * slots whose names this job's {@code slot.name} and database derive ({@link SlotNames}),
-     * logical, decoding with the job's plugin; an active one is left alone.
+     * Drops this job's inactive backfill slots left by tasks that died without closing: only slots
+     * whose names this job's {@code slot.name} and database derive ({@link SlotNames}), logical,
+     * decoding with the job's plugin; an active one is left alone.
      */
     void dropStaleBackfillSlots(String slotName, String plugin) {
         String database = config.getDatabaseList().get(0);
@@ -129,8 +138,8 @@ final class EnumeratorConnections implements AutoCloseable {
             PostgresConnection connection = jdbc();
             List<String> stale = new ArrayList<>();
             connection.prepareQuery(
-                    "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE NOT active AND slot_type = 'logical'"
-                            + " AND database = current_database() AND plugin = ?",
+                    "SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE NOT active AND"
+                        + " slot_type = 'logical' AND database = current_database() AND plugin = ?",
                     ps -> ps.setString(1, plugin),
                     rs -> {
                         while (rs.next()) {
@@ -140,10 +149,12 @@ final class EnumeratorConnections implements AutoCloseable {
                         }
                     });
             for (String slot : stale) {
-                LOG.info("Dropping stale backfill slot '{}' left by an earlier run of this job", slot);
+                LOG.info(
+                        "Dropping stale backfill slot '{}' left by an earlier run of this job",
+                        slot);
                 connection.prepareQuery(
-                        "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots"
-                                + " WHERE slot_name = ? AND NOT active",
+                        "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM"
+                            + " pg_catalog.pg_replication_slots WHERE slot_name = ? AND NOT active",
                         ps -> ps.setString(1, slot),
                         rs -> {});
             }
@@ -153,25 +164,29 @@ final class EnumeratorConnections implements AutoCloseable {
     }
 
     /**
-     * Drops the slot if it exists and nothing holds it: a {@code snapshot}-mode job's own slot
-     * (see {@link SlotNames#snapshotMode}) left by an earlier run that did not end, before a new
-     * run creates a fresh one.
+     * Drops the slot if it exists and nothing holds it: a {@code snapshot}-mode job's own slot (see
+     * {@link SlotNames#snapshotMode}) left by an earlier run that did not end, before a new run
+     * creates a fresh one.
      */
     void dropInactiveSlot(String slotName) throws SQLException {
         jdbc().prepareQuery(
-                "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots"
-                        + " WHERE slot_name = ? AND NOT active AND database = current_database()",
-                ps -> ps.setString(1, slotName),
-                rs -> {
-                    if (rs.next()) {
-                        LOG.info("Dropped slot '{}' left by an earlier run of this snapshot job", slotName);
-                    }
-                });
+                        "SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM"
+                            + " pg_catalog.pg_replication_slots WHERE slot_name = ? AND NOT active"
+                            + " AND database = current_database()",
+                        ps -> ps.setString(1, slotName),
+                        rs -> {
+                            if (rs.next()) {
+                                LOG.info(
+                                        "Dropped slot '{}' left by an earlier run of this snapshot"
+                                                + " job",
+                                        slotName);
+                            }
+                        });
     }
 
     /**
-     * Cancels the statement the connection runs now, if any (the splitting thread's chunk query,
-     * a slot creation waiting for running transactions), so that the thread running it returns.
+     * Cancels the statement the connection runs now, if any (the splitting thread's chunk query, a
+     * slot creation waiting for running transactions), so that the thread running it returns.
      */
     void cancelRunningStatement() {
         TrackedPostgresConnection connection;

@@ -14,10 +14,10 @@ import io.pgcdc.connector.fetch.ChangingTableChunkSplitter;
 
 /**
  * postgres-cdc's dialect as the enumerator's split assigners and chunk splitter use it: every
- * connection they ask for is a handle on the enumerator's one connection
- * ({@link EnumeratorConnections}), and closing the dialect, which the assigners do, closes
- * nothing: the enumerator owns the connection and closes it. Lives on the job manager only; it
- * runs no fetch task.
+ * connection they ask for is a handle on the enumerator's one connection ({@link
+ * EnumeratorConnections}), and closing the dialect, which the assigners do, closes nothing: the
+ * enumerator owns the connection and closes it. Lives on the job manager only; it runs no fetch
+ * task.
  */
 final class EnumeratorDialect extends PostgresDialect {
 
@@ -41,18 +41,21 @@ final class EnumeratorDialect extends PostgresDialect {
     }
 
     @Override
-    public ChunkSplitter createChunkSplitter(JdbcSourceConfig sourceConfig, ChunkSplitterState state) {
+    public ChunkSplitter createChunkSplitter(
+            JdbcSourceConfig sourceConfig, ChunkSplitterState state) {
         return new ChangingTableChunkSplitter(sourceConfig, this, state);
     }
 
     @Override
     public JdbcSourceFetchTaskContext createFetchTaskContext(JdbcSourceConfig taskSourceConfig) {
-        throw new UnsupportedOperationException("Fetch tasks run on the readers, not on the enumerator");
+        throw new UnsupportedOperationException(
+                "Fetch tasks run on the readers, not on the enumerator");
     }
 
     @Override
     public FetchTask<SourceSplitBase> createFetchTask(SourceSplitBase split) {
-        throw new UnsupportedOperationException("Fetch tasks run on the readers, not on the enumerator");
+        throw new UnsupportedOperationException(
+                "Fetch tasks run on the readers, not on the enumerator");
     }
 
     @Override
@@ -60,7 +63,9 @@ final class EnumeratorDialect extends PostgresDialect {
         throw new UnsupportedOperationException("The enumerator never drops the job's slot");
     }
 
-    /** The enumerator closes its connections itself; assigners closing the dialect close nothing. */
+    /**
+     * The enumerator closes its connections itself; assigners closing the dialect close nothing.
+     */
     @Override
     public void close() {}
 }

@@ -1,5 +1,6 @@
 package io.pgcdc.connector.source.enumerator;
 
+import org.apache.flink.annotation.Internal;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SplitEnumeratorContext;
@@ -26,7 +27,6 @@ import org.apache.flink.util.FlinkRuntimeException;
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.pgcdc.connector.fetch.Publication;
 import io.pgcdc.connector.resource.Closeables;
-import io.pgcdc.connector.source.BackfillEndedEvent;
 import io.pgcdc.connector.source.split.PostgresSplitSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,19 +40,19 @@ import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatu
 import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatus.isNewlyAddedAssigningSnapshotFinished;
 
 /**
- * The source's split enumerator (on the job manager). It owns its database connections
- * ({@link EnumeratorConnections}): they open in {@link #start()}, which prepares the database
- * (stale backfill slots, the publication, the job's slot) before the splits are planned, and close
- * in {@link #close()}, on every path, a failed start included.
+ * The source's split enumerator (on the job manager). It owns its database connections ({@link
+ * EnumeratorConnections}): they open in {@link #start()}, which prepares the database (stale
+ * backfill slots, the publication, the job's slot) before the splits are planned, and close in
+ * {@link #close()}, on every path, a failed start included.
  *
  * <p>Newly added tables: while their snapshot splits are read, the reader holding the stream split
  * must not commit offsets to the slot (the stream's start moves back to the new splits' low
- * watermarks). A split is assigned only once that reader confirmed it stopped; the request goes
- * out as soon as a reader waits for such a split (upstream asked in its periodic sync only, every
- * 30 s, and again after every split).
+ * watermarks). A split is assigned only once that reader confirmed it stopped; the request goes out
+ * as soon as a reader waits for such a split.
  *
  * <p>Threading: Flink's source coordinator thread, except {@link #close()}.
  */
+@Internal
 public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
 
     private static final Logger LOG = LoggerFactory.getLogger(PgcdcSourceEnumerator.class);
@@ -62,21 +62,34 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
     private final EnumeratorDialect dialect;
     private final Publication publication;
     private final SplitsPlanned splitsPlanned;
+
     /** Whether the job starts anew (not restored from a checkpoint). */
     private final boolean fresh;
+
     private final boolean newlyAddedTablesEnabled;
     private final boolean backfill;
+
     /** Whether the readers have been told the current snapshot phase's backfill has ended. */
     private boolean backfillEndAnnounced;
+
     /** The stream reader confirmed it commits no offsets (or was told it may again). */
     private boolean commitStopAcknowledged;
+
     /** The stream reader was asked to stop committing since the confirmation was last reset. */
     private boolean commitStopRequested;
+
     private volatile boolean closed;
+
     /** Writes the stream split's meta groups. */
-    private final PostgresSplitSerializer splitSerializer = new PostgresSplitSerializer(new PostgresOffsetFactory());
-    /** The finished snapshot splits in groups of {@code chunk-meta.group.size}, built on first request. */
+    private final PostgresSplitSerializer splitSerializer =
+            new PostgresSplitSerializer(new PostgresOffsetFactory());
+
+    /**
+     * The finished snapshot splits in groups of {@code chunk-meta.group.size}, built on first
+     * request.
+     */
     private List<List<FinishedSnapshotSplitInfo>> metaGroups;
+
     private int metaGroupsTotal;
 
     private PgcdcSourceEnumerator(
@@ -97,7 +110,8 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
         this.splitsPlanned = splitsPlanned;
         this.publication = publication;
         this.newlyAddedTablesEnabled = config.isScanNewlyAddedTableEnabled();
-        this.backfill = !config.isSkipSnapshotBackfill() && !config.getStartupOptions().isStreamOnly();
+        this.backfill =
+                !config.isSkipSnapshotBackfill() && !config.getStartupOptions().isStreamOnly();
     }
 
     /** The enumerator of a new job. Opens nothing: that happens in {@link #start()}. */
@@ -134,21 +148,52 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             assigner = new StreamSplitAssigner(config, dialect, offsets, context);
         } else if (checkpoint == null) {
             int parallelism = context.currentParallelism();
-            assigner = new SnapshotThenStreamAssigner(config,
-                    SnapshotAssigner.fresh(config, parallelism, dialect, offsets), false, offsets, context, splitsPlanned);
+            assigner =
+                    new SnapshotThenStreamAssigner(
+                            config,
+                            SnapshotAssigner.fresh(config, parallelism, dialect, offsets),
+                            false,
+                            offsets,
+                            context,
+                            splitsPlanned);
         } else if (checkpoint instanceof HybridPendingSplitsState) {
             HybridPendingSplitsState hybrid = (HybridPendingSplitsState) checkpoint;
-            SnapshotAssigner snapshot = SnapshotAssigner.restored(
-                    config, context.currentParallelism(), dialect, offsets, hybrid.getSnapshotPendingSplits());
-            assigner = new SnapshotThenStreamAssigner(
-                    config, snapshot, hybrid.isStreamSplitAssigned(), offsets, context, splitsPlanned);
+            SnapshotAssigner snapshot =
+                    SnapshotAssigner.restored(
+                            config,
+                            context.currentParallelism(),
+                            dialect,
+                            offsets,
+                            hybrid.getSnapshotPendingSplits());
+            assigner =
+                    new SnapshotThenStreamAssigner(
+                            config,
+                            snapshot,
+                            hybrid.isStreamSplitAssigned(),
+                            offsets,
+                            context,
+                            splitsPlanned);
         } else if (checkpoint instanceof StreamPendingSplitsState) {
-            assigner = new StreamSplitAssigner(config, (StreamPendingSplitsState) checkpoint, dialect, offsets, context);
+            assigner =
+                    new StreamSplitAssigner(
+                            config,
+                            (StreamPendingSplitsState) checkpoint,
+                            dialect,
+                            offsets,
+                            context);
         } else {
-            throw new UnsupportedOperationException("Unsupported restored enumerator state: " + checkpoint);
+            throw new UnsupportedOperationException(
+                    "Unsupported restored enumerator state: " + checkpoint);
         }
         return new PgcdcSourceEnumerator(
-                context, config, assigner, connections, dialect, splitsPlanned, publication, boundedness,
+                context,
+                config,
+                assigner,
+                connections,
+                dialect,
+                splitsPlanned,
+                publication,
+                boundedness,
                 checkpoint == null);
     }
 
@@ -174,23 +219,27 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
     }
 
     /**
-     * Stale backfill slots go, the publication is ready, the job's slot exists. A new
-     * {@code snapshot}-mode job starts from a fresh slot of its own (a restored one goes on with it).
+     * Stale backfill slots go, the publication is ready, the job's slot exists. A new {@code
+     * snapshot}-mode job starts from a fresh slot of its own (a restored one goes on with it).
      */
     private void prepareDatabase() {
         String slotName = dialect.getSlotName();
-        String plugin = PostgresConnectorConfig.LogicalDecoder.parse(dialect.getPluginName()).getPostgresPluginName();
+        String plugin =
+                PostgresConnectorConfig.LogicalDecoder.parse(dialect.getPluginName())
+                        .getPostgresPluginName();
         connections.dropStaleBackfillSlots(slotName, plugin);
         try {
             if ("pgoutput".equals(plugin)) {
-                publication.prepare(connections.handle(), () -> dialect.discoverDataCollections(config));
+                publication.prepare(
+                        connections.handle(), () -> dialect.discoverDataCollections(config));
             }
             if (fresh && config.getStartupOptions().isSnapshotOnly()) {
                 connections.dropInactiveSlot(slotName);
             }
             connections.createSlotIfMissing(slotName, plugin);
         } catch (SQLException e) {
-            throw new FlinkRuntimeException("Cannot prepare the database for the job: " + e.getMessage(), e);
+            throw new FlinkRuntimeException(
+                    "Cannot prepare the database for the job: " + e.getMessage(), e);
         }
     }
 
@@ -218,7 +267,9 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
                 && isNewlyAddedAssigning(splitAssigner.getAssignerStatus())) {
             if (!readersAwaitingSplit.isEmpty() && !commitStopRequested) {
                 commitStopRequested = true;
-                LOG.info("Asking subtask {} to stop committing offsets before newly added tables are read",
+                LOG.info(
+                        "Asking subtask {} to stop committing offsets before newly added tables are"
+                                + " read",
                         streamSplitTaskId);
                 context.sendEventToSourceReader(streamSplitTaskId, new OffsetCommitEvent(false));
             }
@@ -241,7 +292,9 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
                 commitStopAcknowledged = true;
                 assignSplits(); // the readers that waited for it
             } else {
-                LOG.info("Subtask {} acknowledged an offset-commit event, but no longer holds the stream split",
+                LOG.info(
+                        "Subtask {} acknowledged an offset-commit event, but no longer holds the"
+                                + " stream split",
                         subtaskId);
             }
             return;
@@ -254,7 +307,9 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             // flink-cdc-base answers only for its own hybrid assigner class
             if (splitAssigner instanceof SnapshotThenStreamAssigner) {
                 context.sendEventToSourceReader(
-                        subtaskId, new LatestFinishedSplitsNumberEvent(splitAssigner.getFinishedSplitInfos().size()));
+                        subtaskId,
+                        new LatestFinishedSplitsNumberEvent(
+                                splitAssigner.getFinishedSplitInfos().size()));
             }
             return;
         }
@@ -277,8 +332,11 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             // (again) from the assigner: newly added tables add finished splits
             List<FinishedSnapshotSplitInfo> infos = splitAssigner.getFinishedSplitInfos();
             if (infos.isEmpty()) {
-                throw new FlinkRuntimeException("Subtask " + subtaskId
-                        + " asked for the stream split's finished snapshot splits, but none has finished");
+                throw new FlinkRuntimeException(
+                        "Subtask "
+                                + subtaskId
+                                + " asked for the stream split's finished snapshot splits, but none"
+                                + " has finished");
             }
             int size = config.getSplitMetaGroupSize();
             metaGroups = new ArrayList<>();
@@ -289,22 +347,30 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
         }
         int group = request.getRequestMetaGroupId();
         if (readersTotal > metaGroupsTotal) {
-            LOG.warn("Subtask {} expects {} finished snapshot splits, the enumerator has {}: it truncates its list",
-                    subtaskId, readersTotal, metaGroupsTotal);
+            LOG.warn(
+                    "Subtask {} expects {} finished snapshot splits, the enumerator has {}: it"
+                            + " truncates its list",
+                    subtaskId,
+                    readersTotal,
+                    metaGroupsTotal);
             context.sendEventToSourceReader(
-                    subtaskId, new StreamSplitMetaEvent(request.getSplitId(), group, null, metaGroupsTotal));
+                    subtaskId,
+                    new StreamSplitMetaEvent(request.getSplitId(), group, null, metaGroupsTotal));
         } else if (group < metaGroups.size()) {
             List<byte[]> serialized = new ArrayList<>();
             for (FinishedSnapshotSplitInfo info : metaGroups.get(group)) {
                 serialized.add(splitSerializer.serializeFinishedSplitInfo(info));
             }
             context.sendEventToSourceReader(
-                    subtaskId, new StreamSplitMetaEvent(request.getSplitId(), group, serialized, metaGroupsTotal));
+                    subtaskId,
+                    new StreamSplitMetaEvent(
+                            request.getSplitId(), group, serialized, metaGroupsTotal));
         } else {
-            throw new FlinkRuntimeException(String.format(
-                    "Subtask %d asked for meta group %d of the stream split; there are %d (%d finished snapshot"
-                            + " splits, the reader expects %d)",
-                    subtaskId, group, metaGroups.size(), metaGroupsTotal, readersTotal));
+            throw new FlinkRuntimeException(
+                    String.format(
+                            "Subtask %d asked for meta group %d of the stream split; there are %d"
+                                    + " (%d finished snapshot splits, the reader expects %d)",
+                            subtaskId, group, metaGroups.size(), metaGroupsTotal, readersTotal));
         }
     }
 
@@ -332,7 +398,9 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             return;
         }
         AssignerStatus status = splitAssigner.getAssignerStatus();
-        boolean ended = AssignerStatus.isAssigningFinished(status) || isNewlyAddedAssigningSnapshotFinished(status);
+        boolean ended =
+                AssignerStatus.isAssigningFinished(status)
+                        || isNewlyAddedAssigningSnapshotFinished(status);
         if (!ended) {
             backfillEndAnnounced = false; // (again) a snapshot phase: newly added tables
         } else if (!backfillEndAnnounced) {
@@ -355,7 +423,9 @@ public final class PgcdcSourceEnumerator extends IncrementalSourceEnumerator {
             AssignerStatus status = splitAssigner.getAssignerStatus();
             context.sendEventToSourceReader(
                     streamSplitTaskId,
-                    new OffsetCommitEvent(!isNewlyAddedAssigning(status) && !isNewlyAddedAssigningSnapshotFinished(status)));
+                    new OffsetCommitEvent(
+                            !isNewlyAddedAssigning(status)
+                                    && !isNewlyAddedAssigningSnapshotFinished(status)));
         }
     }
 

@@ -40,19 +40,19 @@ import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatu
 import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatus.isAssigningSnapshotSplits;
 
 /**
- * The snapshot splits of the captured tables: planned (each table split into chunks) by a thread
- * of its own, handed out to readers, tracked until they are finished, and checkpointed.
+ * The snapshot splits of the captured tables: planned (each table split into chunks) by a thread of
+ * its own, handed out to readers, tracked until they are finished, and checkpointed.
  *
  * <p>Consistency: the planning thread queries the database without holding the state's lock, then
- * records a step's chunks and the chunk splitter's position after them in one step under it;
- * {@link #snapshotState} copies the state under the same lock. A checkpoint therefore holds every
- * planned chunk exactly once whatever the planning thread is doing: none planned again after a
- * restore, none lost. The metrics are registered before the planning starts.
+ * records a step's chunks and the chunk splitter's position after them in one step under it; {@link
+ * #snapshotState} copies the state under the same lock. A checkpoint therefore holds every planned
+ * chunk exactly once whatever the planning thread is doing: none planned again after a restore,
+ * none lost. The metrics are registered before the planning starts.
  *
  * <p>Threading: every method but the planning runs on the enumerator's coordinator thread; the
  * planning thread ({@code pgcdc-snapshot-planner}) shares with it only what {@code lock} guards.
- * {@link #getNext} never waits for the planning: while the next chunks are being planned it
- * returns nothing, and the planning thread runs {@code splitsPlanned} after each step so that the
+ * {@link #getNext} never waits for the planning: while the next chunks are being planned it returns
+ * nothing, and the planning thread runs {@code splitsPlanned} after each step so that the
  * enumerator hands them out.
  */
 final class SnapshotAssigner {
@@ -77,11 +77,15 @@ final class SnapshotAssigner {
     private final Map<String, Long> splitFinishedCheckpointIds;
     private final Set<TableId> remainingTables;
     private AssignerStatus status;
+
     /** The chunk splitter's position after the chunks in {@link #remainingSplits}. */
     private ChunkSplitterState plannedUpTo;
+
     private Long checkpointIdToFinish;
+
     /** Whether Flink has asked for a checkpoint of this enumerator since it started. */
     private boolean checkpointTaken;
+
     private Throwable planningFailure;
     private boolean closed;
 
@@ -128,7 +132,8 @@ final class SnapshotAssigner {
      * the table again from its first chunk, handing out chunks twice. (Debezium's ids are equal
      * when their text is: the two cannot be told apart by {@code equals}.)
      */
-    private static ChunkSplitterState restoredPosition(ChunkSplitterState position, Set<TableId> remainingTables) {
+    private static ChunkSplitterState restoredPosition(
+            ChunkSplitterState position, Set<TableId> remainingTables) {
         TableId restored = position.getCurrentSplittingTableId();
         if (restored == null) {
             return position;
@@ -136,16 +141,23 @@ final class SnapshotAssigner {
         String schema = restored.schema() != null ? restored.schema() : restored.catalog();
         for (TableId table : remainingTables) {
             if (table.table().equals(restored.table()) && schema.equals(table.schema())) {
-                return new ChunkSplitterState(table, position.getNextChunkStart(), position.getNextChunkId());
+                return new ChunkSplitterState(
+                        table, position.getNextChunkStart(), position.getNextChunkId());
             }
         }
-        throw new IllegalStateException("The restored state splits table " + restored
-                + ", which is not among its remaining tables " + remainingTables);
+        throw new IllegalStateException(
+                "The restored state splits table "
+                        + restored
+                        + ", which is not among its remaining tables "
+                        + remainingTables);
     }
 
     /** An assigner for a new job: the captured tables are discovered when it opens. */
     static SnapshotAssigner fresh(
-            PostgresSourceConfig config, int parallelism, JdbcDataSourceDialect dialect, OffsetFactory offsetFactory) {
+            PostgresSourceConfig config,
+            int parallelism,
+            JdbcDataSourceDialect dialect,
+            OffsetFactory offsetFactory) {
         SnapshotPendingSplitsState empty =
                 new SnapshotPendingSplitsState(
                         new ArrayList<>(),
@@ -173,16 +185,18 @@ final class SnapshotAssigner {
     }
 
     /**
-     * Discovers the tables (new job) or the newly added ones (restored job), registers the
-     * metrics, then starts planning; {@code splitsPlanned} runs on the planning thread after each
-     * step.
+     * Discovers the tables (new job) or the newly added ones (restored job), registers the metrics,
+     * then starts planning; {@code splitsPlanned} runs on the planning thread after each step.
      */
     void open(SourceEnumeratorMetrics enumeratorMetrics, Runnable splitsPlanned) {
         this.metrics = enumeratorMetrics;
         this.splitsPlanned = splitsPlanned;
         boolean isNew;
         synchronized (lock) {
-            isNew = remainingTables.isEmpty() && remainingSplits.isEmpty() && alreadyProcessedTables.isEmpty();
+            isNew =
+                    remainingTables.isEmpty()
+                            && remainingSplits.isEmpty()
+                            && alreadyProcessedTables.isEmpty();
         }
         List<TableId> discovered = isNew || capturesNewlyAddedTables() ? discover() : null;
         synchronized (lock) {
@@ -196,11 +210,12 @@ final class SnapshotAssigner {
         splitter = dialect.createChunkSplitter(config, plannedUpTo);
         splitter.open();
         planner =
-                Executors.newSingleThreadExecutor(runnable -> {
-                    Thread thread = new Thread(runnable, "pgcdc-snapshot-planner");
-                    thread.setDaemon(true);
-                    return thread;
-                });
+                Executors.newSingleThreadExecutor(
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "pgcdc-snapshot-planner");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
         planner.execute(this::planRemainingTables);
     }
 
@@ -208,7 +223,8 @@ final class SnapshotAssigner {
         try {
             return dialect.discoverDataCollections(config);
         } catch (RuntimeException e) {
-            throw new FlinkRuntimeException("Failed to discover the captured tables: " + e.getMessage(), e);
+            throw new FlinkRuntimeException(
+                    "Failed to discover the captured tables: " + e.getMessage(), e);
         }
     }
 
@@ -232,13 +248,16 @@ final class SnapshotAssigner {
         captured.forEach(removed::remove);
         if (!removed.isEmpty()) {
             LOG.info("Tables no longer captured leave the enumerator's state: {}", removed);
-            assignedSplits.values().removeIf(split -> {
-                boolean gone = removed.contains(split.getTableId());
-                if (gone) {
-                    splitFinishedOffsets.remove(split.splitId());
-                }
-                return gone;
-            });
+            assignedSplits
+                    .values()
+                    .removeIf(
+                            split -> {
+                                boolean gone = removed.contains(split.getTableId());
+                                if (gone) {
+                                    splitFinishedOffsets.remove(split.splitId());
+                                }
+                                return gone;
+                            });
             tableSchemas.keySet().removeAll(removed);
             remainingSplits.removeIf(split -> removed.contains(split.getTableId()));
             remainingTables.removeAll(removed);
@@ -259,20 +278,29 @@ final class SnapshotAssigner {
 
     private void registerMetrics() {
         metrics.enterSnapshotPhase();
-        metrics.registerMetrics(alreadyProcessedTables::size, assignedSplits::size, remainingSplits::size);
+        metrics.registerMetrics(
+                alreadyProcessedTables::size, assignedSplits::size, remainingSplits::size);
         Set<TableId> pending = new HashSet<>(remainingTables);
         remainingSplits.forEach(split -> pending.add(split.getTableId()));
         pending.removeAll(alreadyProcessedTables);
         metrics.addNewTables(pending.size());
-        remainingSplits.forEach(split -> metrics.getTableMetrics(split.getTableId()).addNewSplit(split.splitId()));
-        assignedSplits.values()
-                .forEach(split -> metrics.getTableMetrics(split.getTableId()).addProcessedSplit(split.splitId()));
-        splitFinishedOffsets.keySet().forEach(id -> {
-            SchemalessSnapshotSplit split = assignedSplits.get(id);
-            if (split != null) {
-                metrics.getTableMetrics(split.getTableId()).addFinishedSplit(id);
-            }
-        });
+        remainingSplits.forEach(
+                split -> metrics.getTableMetrics(split.getTableId()).addNewSplit(split.splitId()));
+        assignedSplits
+                .values()
+                .forEach(
+                        split ->
+                                metrics.getTableMetrics(split.getTableId())
+                                        .addProcessedSplit(split.splitId()));
+        splitFinishedOffsets
+                .keySet()
+                .forEach(
+                        id -> {
+                            SchemalessSnapshotSplit split = assignedSplits.get(id);
+                            if (split != null) {
+                                metrics.getTableMetrics(split.getTableId()).addFinishedSplit(id);
+                            }
+                        });
     }
 
     // ------------------------------------------------------------------------------------------
@@ -284,15 +312,19 @@ final class SnapshotAssigner {
         try {
             for (TableId table = nextTableToPlan(); table != null; table = nextTableToPlan()) {
                 long start = System.nanoTime();
-                Collection<SnapshotSplit> splits = splitter.generateSplits(table); // queries; no lock held
+                Collection<SnapshotSplit> splits =
+                        splitter.generateSplits(table); // queries; no lock held
                 boolean first = !planned.containsKey(table);
                 planned.merge(table, splits.size(), Integer::sum);
                 if (!recordPlanned(table, splits, first)) {
                     return;
                 }
                 if (!splitter.hasNextChunk()) {
-                    LOG.info("Split table {} into {} chunks ({} ms for the last step)",
-                            table, planned.get(table), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                    LOG.info(
+                            "Split table {} into {} chunks ({} ms for the last step)",
+                            table,
+                            planned.get(table),
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
                 }
                 splitsPlanned.run();
             }
@@ -321,7 +353,8 @@ final class SnapshotAssigner {
     }
 
     /** Records one planning step; false if the assigner closed meanwhile. */
-    private boolean recordPlanned(TableId table, Collection<SnapshotSplit> splits, boolean firstOfTable) {
+    private boolean recordPlanned(
+            TableId table, Collection<SnapshotSplit> splits, boolean firstOfTable) {
         synchronized (lock) {
             if (closed) {
                 return false;
@@ -358,7 +391,8 @@ final class SnapshotAssigner {
         synchronized (lock) {
             if (planningFailure != null) {
                 throw new FlinkRuntimeException(
-                        "Splitting the captured tables into chunks failed: " + planningFailure.getMessage(),
+                        "Splitting the captured tables into chunks failed: "
+                                + planningFailure.getMessage(),
                         planningFailure);
             }
             SchemalessSnapshotSplit split = remainingSplits.pollFirst();
@@ -383,7 +417,8 @@ final class SnapshotAssigner {
                 remainingSplits.addLast(split.toSchemalessSnapshotSplit());
                 assignedSplits.remove(split.splitId());
                 splitFinishedOffsets.remove(split.splitId());
-                SourceEnumeratorMetrics.TableMetrics tableMetrics = metrics.getTableMetrics(split.getTableId());
+                SourceEnumeratorMetrics.TableMetrics tableMetrics =
+                        metrics.getTableMetrics(split.getTableId());
                 tableMetrics.reprocessSplit(split.splitId());
                 tableMetrics.removeFinishedSplit(split.splitId());
             }
@@ -393,19 +428,25 @@ final class SnapshotAssigner {
     void onFinishedSplits(Map<String, Offset> finished) {
         synchronized (lock) {
             splitFinishedOffsets.putAll(finished);
-            finished.keySet().forEach(id -> splitFinishedCheckpointIds.put(id, UNDEFINED_CHECKPOINT_ID));
+            finished.keySet()
+                    .forEach(id -> splitFinishedCheckpointIds.put(id, UNDEFINED_CHECKPOINT_ID));
             if (allSplitsFinished() && isAssigningSnapshotSplits(status)) {
                 if (parallelism == 1) {
                     // one reader: its snapshot records precede its stream records anyway
                     status = status.onFinish();
                 } else if (checkpointTaken) {
-                    LOG.info("All snapshot splits finished; the stream starts after the next completed checkpoint");
+                    LOG.info(
+                            "All snapshot splits finished; the stream starts after the next"
+                                    + " completed checkpoint");
                 } else {
                     // the usual reason a first try shows the snapshot and then nothing
-                    LOG.warn("All snapshot splits finished; at parallelism {} the stream starts only after the next"
-                            + " completed checkpoint, and no checkpoint has been taken yet. If checkpointing is"
-                            + " disabled (it always is under flink-cdc.sh --use-mini-cluster), the stream never"
-                            + " starts: set execution.checkpointing.interval, or run at parallelism 1", parallelism);
+                    LOG.warn(
+                            "All snapshot splits finished; at parallelism {} the stream starts only"
+                                + " after the next completed checkpoint, and no checkpoint has been"
+                                + " taken yet. If checkpointing is disabled (it always is under"
+                                + " flink-cdc.sh --use-mini-cluster), the stream never starts: set"
+                                + " execution.checkpointing.interval, or run at parallelism 1",
+                            parallelism);
                 }
             }
         }
@@ -415,8 +456,9 @@ final class SnapshotAssigner {
     SnapshotPendingSplitsState snapshotState(long checkpointId) {
         synchronized (lock) {
             checkpointTaken = true;
-            splitFinishedCheckpointIds.replaceAll((id, checkpoint) ->
-                    checkpoint == UNDEFINED_CHECKPOINT_ID ? checkpointId : checkpoint);
+            splitFinishedCheckpointIds.replaceAll(
+                    (id, checkpoint) ->
+                            checkpoint == UNDEFINED_CHECKPOINT_ID ? checkpointId : checkpoint);
             SnapshotPendingSplitsState state =
                     new SnapshotPendingSplitsState(
                             new ArrayList<>(alreadyProcessedTables),
@@ -431,7 +473,9 @@ final class SnapshotAssigner {
                             new HashMap<>(splitFinishedCheckpointIds),
                             plannedUpTo);
             // the snapshot is finished once a checkpoint taken after its last split completes
-            if (checkpointIdToFinish == null && isAssigningSnapshotSplits(status) && allSplitsFinished()) {
+            if (checkpointIdToFinish == null
+                    && isAssigningSnapshotSplits(status)
+                    && allSplitsFinished()) {
                 checkpointIdToFinish = checkpointId;
             }
             return state;
@@ -447,18 +491,24 @@ final class SnapshotAssigner {
                 status = status.onFinish();
                 checkpointIdToFinish = null;
             }
-            splitFinishedCheckpointIds.entrySet().removeIf(entry -> {
-                long splitCheckpoint = entry.getValue();
-                if (splitCheckpoint == UNDEFINED_CHECKPOINT_ID || checkpointId < splitCheckpoint) {
-                    return false;
-                }
-                SchemalessSnapshotSplit split = assignedSplits.get(entry.getKey());
-                if (split != null) {
-                    // the table from the split itself: a split id does not parse back for every table name
-                    metrics.getTableMetrics(split.getTableId()).addFinishedSplit(entry.getKey());
-                }
-                return true;
-            });
+            splitFinishedCheckpointIds
+                    .entrySet()
+                    .removeIf(
+                            entry -> {
+                                long splitCheckpoint = entry.getValue();
+                                if (splitCheckpoint == UNDEFINED_CHECKPOINT_ID
+                                        || checkpointId < splitCheckpoint) {
+                                    return false;
+                                }
+                                SchemalessSnapshotSplit split = assignedSplits.get(entry.getKey());
+                                if (split != null) {
+                                    // the table from the split itself: a split id does not parse
+                                    // back for every table name
+                                    metrics.getTableMetrics(split.getTableId())
+                                            .addFinishedSplit(entry.getKey());
+                                }
+                                return true;
+                            });
         }
     }
 
@@ -481,8 +531,8 @@ final class SnapshotAssigner {
     }
 
     /**
-     * The finished splits' chunks and high watermarks, in the order they were assigned (a
-     * restored job's first, sorted by id): readers ask for them in groups by position.
+     * The finished splits' chunks and high watermarks, in the order they were assigned (a restored
+     * job's first, sorted by id): readers ask for them in groups by position.
      */
     /** The schema each captured table had when its splits were planned: what the snapshot read. */
     Map<TableId, TableChange> tableSchemas() {
@@ -497,13 +547,18 @@ final class SnapshotAssigner {
                 throw new IllegalStateException("Not every snapshot split has finished yet");
             }
             List<FinishedSnapshotSplitInfo> infos = new ArrayList<>(assignedSplits.size());
-            assignedSplits.values().forEach(split -> infos.add(new FinishedSnapshotSplitInfo(
-                            split.getTableId(),
-                            split.splitId(),
-                            split.getSplitStart(),
-                            split.getSplitEnd(),
-                            splitFinishedOffsets.get(split.splitId()),
-                            offsetFactory)));
+            assignedSplits
+                    .values()
+                    .forEach(
+                            split ->
+                                    infos.add(
+                                            new FinishedSnapshotSplitInfo(
+                                                    split.getTableId(),
+                                                    split.splitId(),
+                                                    split.getSplitStart(),
+                                                    split.getSplitEnd(),
+                                                    splitFinishedOffsets.get(split.splitId()),
+                                                    offsetFactory)));
             return infos;
         }
     }
@@ -527,9 +582,9 @@ final class SnapshotAssigner {
     }
 
     /**
-     * Ends the planning (the caller has cancelled its running query, see
-     * {@link EnumeratorConnections#cancelRunningStatement()}), waits for the planning thread to
-     * leave, and closes the chunk splitter; idempotent.
+     * Ends the planning (the caller has cancelled its running query, see {@link
+     * EnumeratorConnections#cancelRunningStatement()}), waits for the planning thread to leave, and
+     * closes the chunk splitter; idempotent.
      */
     void close() throws Exception {
         synchronized (lock) {
@@ -541,7 +596,9 @@ final class SnapshotAssigner {
         if (planner != null) {
             planner.shutdownNow();
             if (!planner.awaitTermination(PLANNER_STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                LOG.warn("The snapshot planning thread did not end within {} s", PLANNER_STOP_TIMEOUT_SECONDS);
+                LOG.warn(
+                        "The snapshot planning thread did not end within {} s",
+                        PLANNER_STOP_TIMEOUT_SECONDS);
             }
         }
         if (splitter != null) {

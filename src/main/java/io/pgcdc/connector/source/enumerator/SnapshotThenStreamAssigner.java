@@ -17,7 +17,6 @@ import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConf
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,13 +26,13 @@ import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatu
 import static org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatus.isNewlyAddedAssigningSnapshotFinished;
 
 /**
- * Snapshot first, then the stream: the snapshot splits of {@link SnapshotAssigner}, then, once
- * they are all finished and a checkpoint completed after them, the one stream split, starting at
- * the earliest high watermark of the snapshot splits. Its checkpoint state has the format of
+ * Snapshot first, then the stream: the snapshot splits of {@link SnapshotAssigner}, then, once they
+ * are all finished and a checkpoint completed after them, the one stream split, starting at the
+ * earliest high watermark of the snapshot splits. Its checkpoint state has the format of
  * flink-cdc-base's hybrid assigner, so savepoints carry over in both directions.
  *
- * <p>Threading: the enumerator's coordinator thread; see {@link SnapshotAssigner} for its
- * planning thread.
+ * <p>Threading: the enumerator's coordinator thread; see {@link SnapshotAssigner} for its planning
+ * thread.
  */
 final class SnapshotThenStreamAssigner implements SplitAssigner {
 
@@ -77,7 +76,8 @@ final class SnapshotThenStreamAssigner implements SplitAssigner {
     public Optional<SourceSplitBase> getNext() {
         AssignerStatus status = snapshot.status();
         if (isNewlyAddedAssigningSnapshotFinished(status)) {
-            return Optional.empty(); // the stream split is being updated with the newly added tables
+            return Optional
+                    .empty(); // the stream split is being updated with the newly added tables
         }
         if (!snapshot.noMoreSplits()) {
             return snapshot.getNext().map(SourceSplitBase.class::cast);
@@ -115,7 +115,10 @@ final class SnapshotThenStreamAssigner implements SplitAssigner {
             }
         }
         // the snapshot startup mode streams up to the last high watermark: a consistent view
-        Offset stop = config.getStartupOptions().isSnapshotOnly() ? end : offsetFactory.createNoStoppingOffset();
+        Offset stop =
+                config.getStartupOptions().isSnapshotOnly()
+                        ? end
+                        : offsetFactory.createNoStoppingOffset();
         // many finished splits are sent to the reader in groups, on request
         boolean inGroups = finished.size() > config.getSplitMetaGroupSize();
         // The stream starts at the snapshot's high watermark, so it starts from the schemas the
@@ -166,7 +169,8 @@ final class SnapshotThenStreamAssigner implements SplitAssigner {
 
     @Override
     public PendingSplitsState snapshotState(long checkpointId) {
-        return new HybridPendingSplitsState(snapshot.snapshotState(checkpointId), streamSplitAssigned);
+        return new HybridPendingSplitsState(
+                snapshot.snapshotState(checkpointId), streamSplitAssigned);
     }
 
     @Override

@@ -25,10 +25,10 @@ import java.util.Map;
  * one change in version 7, the table of each finished snapshot split a stream split carries.
  *
  * <p>flink-cdc-base writes that table as its unquoted {@code schema.table} and parses it back, so a
- * table named {@code my table}, {@code d.e} or in schema {@code x.y} came back as another table
- * or failed the reader ({@code Unexpected input}). Version 7 writes the catalog, schema and table
- * names separately. The same form carries the stream split's meta groups from the enumerator to
- * the readers ({@link #serializeFinishedSplitInfo}, {@link #deserialize(byte[])}), which flink-cdc-base
+ * table named {@code my table}, {@code d.e} or in schema {@code x.y} came back as another table or
+ * failed the reader ({@code Unexpected input}). Version 7 writes the catalog, schema and table
+ * names separately. The same form carries the stream split's meta groups from the enumerator to the
+ * readers ({@link #serializeFinishedSplitInfo}, {@link #deserialize(byte[])}), which flink-cdc-base
  * sends unquoted too. Snapshot splits keep version 6's bytes: they carry their table quoted.
  *
  * <p>Stateless; any thread.
@@ -39,6 +39,7 @@ public final class PostgresSplitSerializer extends SourceSplitSerializer {
     private static final long serialVersionUID = 1L;
 
     static final int VERSION = 7;
+
     /** The newest version whose layout this class leaves to flink-cdc-base. */
     private static final int BASE_VERSION = 6;
 
@@ -88,8 +89,10 @@ public final class PostgresSplitSerializer extends SourceSplitSerializer {
             return super.deserialize(version, serialized);
         }
         if (version > VERSION) {
-            throw new IOException("Unknown split serializer version " + version
-                    + ": the state was written by a newer version of this connector");
+            throw new IOException(
+                    "Unknown split serializer version "
+                            + version
+                            + ": the state was written by a newer version of this connector");
         }
         DataInputDeserializer in = new DataInputDeserializer(serialized);
         if (in.readInt() != STREAM_SPLIT_FLAG) {
@@ -108,8 +111,14 @@ public final class PostgresSplitSerializer extends SourceSplitSerializer {
         boolean suspended = in.readBoolean();
         boolean snapshotCompleted = in.readBoolean();
         return new StreamSplit(
-                splitId, startingOffset, endingOffset, infos, tableSchemas, totalFinishedSplitSize,
-                suspended, snapshotCompleted);
+                splitId,
+                startingOffset,
+                endingOffset,
+                infos,
+                tableSchemas,
+                totalFinishedSplitSize,
+                suspended,
+                snapshotCompleted);
     }
 
     /** A finished snapshot split's info as one element of a stream split meta group. */
@@ -133,7 +142,8 @@ public final class PostgresSplitSerializer extends SourceSplitSerializer {
         }
     }
 
-    private void writeFinishedSplitInfo(FinishedSnapshotSplitInfo info, DataOutputSerializer out) throws IOException {
+    private void writeFinishedSplitInfo(FinishedSnapshotSplitInfo info, DataOutputSerializer out)
+            throws IOException {
         TableId table = info.getTableId();
         writeNullable(table.catalog(), out);
         writeNullable(table.schema(), out);
@@ -144,7 +154,8 @@ public final class PostgresSplitSerializer extends SourceSplitSerializer {
         writeOffsetPosition(info.getHighWatermark(), out);
     }
 
-    private FinishedSnapshotSplitInfo readFinishedSplitInfo(DataInputDeserializer in) throws IOException {
+    private FinishedSnapshotSplitInfo readFinishedSplitInfo(DataInputDeserializer in)
+            throws IOException {
         String catalog = readNullable(in);
         String schema = readNullable(in);
         TableId table = new TableId(catalog, schema, in.readUTF());
