@@ -55,14 +55,20 @@ import static io.debezium.connector.postgresql.PostgresConnectorConfig.SNAPSHOT_
 import static io.debezium.heartbeat.DatabaseHeartbeatImpl.HEARTBEAT_ACTION_QUERY_PROPERTY_NAME;
 
 /**
- * The fetch-task context of one scan or stream fetcher. It owns a task scope (a child of its
- * reader's scope); every split gets a split scope inside it, and every connection opened for the
- * split — a stream or backfill replication connection, a heartbeat connection — is registered
- * there, so configuring the next split or closing the context closes them, on every path. The JDBC
- * connection is the reader's ({@link ReaderConnections}): opened once, reused by every split.
+ * The fetch-task context of one scan or stream fetcher. Per split it builds Debezium's machinery as
+ * one immutable {@link SplitContext} and gives the split a {@link SplitResources} owner (a scope
+ * inside this context's task scope, a child of its reader's): every connection opened for the split
+ * — a stream or backfill replication connection, a heartbeat connection — belongs to it, so
+ * configuring the next split, completing this one or closing the context closes them, on every
+ * path, the split's producer first. The JDBC connection is the reader's ({@link
+ * ReaderConnections}): opened once, reused by every split.
  *
  * <p>Nothing is logged per split that could hold a password; a snapshot split opens no replication
  * connection.
+ *
+ * <p>Threading: {@link #configure} and the getters run on the split fetcher's thread, the getters
+ * also on the split's producer thread (which may open a backfill replication connection); {@link
+ * #close()}, {@link #producerStop()} and {@link #completeSplit()} may run on any thread.
  */
 @Internal
 public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
@@ -79,27 +85,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     private final ReaderConnections reader;
     private final SnapshotTableSchemas snapshotSchemas;
     private final ResourceScope taskScope;
+    private int splitCount; // the fetcher's thread only
 
-    /**
-     * The current split's resources and its producer's stop; guarded by this (closed from any
-     * thread).
-     */
-    private ResourceScope splitScope;
+    /** The current split's machinery; replaced as a whole by the next split's configure. */
+    private volatile SplitContext split;
 
-    private ProducerStop producerStop;
-    private int splitCount;
+    /** What the current split owns; guarded by this (closed from any thread). */
+    private SplitResources resources;
 
-    private PostgresConnection jdbcConnection;
-    private ReplicationConnection replicationConnection;
-    private PostgresTaskContext postgresTaskContext;
-    private ChangeEventQueue<DataChangeEvent> queue;
-    private PostgresOffsetContext offsetContext;
-    private PostgresPartition partition;
-    private PostgresSchema schema;
-    private ErrorHandler errorHandler;
-    private CDCPostgresDispatcher dispatcher;
-    private SnapshotChangeEventSourceMetrics<PostgresPartition> snapshotMetrics;
-    private Snapshotter snapshotter;
+    /** The current split's replication connection, kept after it closed; guarded by this. */
+    private ReplicationConnection lastReplication;
 
     PgcdcFetchTaskContext(
             JdbcSourceConfig sourceConfig,
@@ -112,12 +107,23 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         this.taskScope = reader.openContextScope("fetch-task");
     }
 
+    /**
+     * Closes the previous split (producer first, then its resources) and builds the next one's
+     * machinery. Runs on the fetcher's thread.
+     */
     @Override
     public void configure(SourceSplitBase split) {
         closePreviousSplit();
-        ResourceScope scope = taskScope.child("split-" + (++splitCount));
+        SplitResources owned = new SplitResources(taskScope.child("split-" + (++splitCount)));
         synchronized (this) {
-            splitScope = scope;
+            resources = owned;
+            lastReplication = null;
+        }
+        if (split.isSnapshotSplit()) {
+            // the snapshot cursor runs with autocommit off: its transaction ends with the split,
+            // before the next split reads (which may configure before this split's producer is
+            // done)
+            owned.register("transaction", reader::endTransaction);
         }
         PostgresSourceConfig postgresConfig = (PostgresSourceConfig) sourceConfig;
         boolean snapshotSplit = split.isSnapshotSplit();
@@ -128,14 +134,15 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         // Never log the connector properties: they hold the password.
         LOG.info("Configuring fetch task for split {}", split.splitId());
 
-        this.snapshotter =
+        Snapshotter snapshotter =
                 PostgresConnectorConfig.SnapshotMode.parse(
                                 dbzConfig.getConfig().getString(SNAPSHOT_MODE))
                         .getSnapshotter(dbzConfig.getConfig());
         PostgresConnection.PostgresValueConverterBuilder valueConverters =
                 PostgresObjectUtils.newPostgresValueConverterBuilder(dbzConfig);
+        PostgresConnection jdbc;
         try {
-            this.jdbcConnection = reader.jdbc(snapshotSplit ? "snapshot" : "stream");
+            jdbc = reader.jdbc(snapshotSplit ? "snapshot" : "stream");
         } catch (SQLException e) {
             throw new IllegalStateException(
                     "Cannot prepare the reader's connection: " + e.getMessage(), e);
@@ -147,14 +154,16 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                         .getDbzConfiguration()
                         .getString(EmbeddedFlinkDatabaseHistory.DATABASE_HISTORY_INSTANCE_NAME),
                 split.getTableSchemas().values());
+        PostgresSchema schema;
         try {
-            this.schema =
+            schema =
                     newSchema(
                             snapshotSplit,
                             globalStream,
+                            jdbc,
                             dbzConfig,
                             topicSelector,
-                            valueConverters.build(jdbcConnection.getTypeRegistry()));
+                            valueConverters.build(jdbc.getTypeRegistry()));
         } catch (SQLException e) {
             throw new IllegalStateException(
                     "Cannot initialise the PostgreSQL schema: " + e.getMessage(), e);
@@ -163,23 +172,25 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                 snapshotSplit
                         ? new PostgresOffsetFactory().createInitialOffset()
                         : resumePoint(split.asStreamSplit().getStartingOffset());
-        this.offsetContext =
+        PostgresOffsetContext offsetContext =
                 PostgresOffsetUtils.getPostgresOffsetContext(
                         new PostgresOffsetContext.Loader(dbzConfig), startingOffset);
-        this.partition = new PostgresPartition(dbzConfig.getLogicalName());
-        this.postgresTaskContext =
+        PostgresPartition partition = new PostgresPartition(dbzConfig.getLogicalName());
+        PostgresTaskContext taskContext =
                 PostgresObjectUtils.newTaskContext(dbzConfig, schema, topicSelector);
 
         if (globalStream) {
-            primeHeartbeat(dbzConfig);
+            primeHeartbeat(jdbc, dbzConfig);
         }
 
         // A snapshot split opens one only if its backfill finds changes to replay (see the scan
         // task).
-        this.replicationConnection =
-                snapshotSplit ? null : openReplicationConnection("stream replication connection");
+        if (!snapshotSplit) {
+            openReplicationConnection(
+                    owned, taskContext, snapshotter, "stream replication connection");
+        }
 
-        this.queue =
+        ChangeEventQueue<DataChangeEvent> queue =
                 new ChangeEventQueue.Builder<DataChangeEvent>()
                         .pollInterval(
                                 snapshotSplit
@@ -189,28 +200,21 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                         .maxQueueSize(dbzConfig.getMaxQueueSize())
                         .maxQueueSizeInBytes(dbzConfig.getMaxQueueSizeInBytes())
                         .loggingContextSupplier(
-                                () ->
-                                        postgresTaskContext.configureLoggingContext(
-                                                "pgcdc-fetch-task"))
+                                () -> taskContext.configureLoggingContext("pgcdc-fetch-task"))
                         .build();
         if (schema instanceof RelationTrackingSchema) {
-            ChangeEventQueue<DataChangeEvent> relationQueue = queue;
             Map<String, ?> sourcePartition = partition.getSourcePartition();
             ((RelationTrackingSchema) schema)
-                    .onRelation(
-                            (table, hints) ->
-                                    announce(relationQueue, table, hints, sourcePartition));
+                    .onRelation((table, hints) -> announce(queue, table, hints, sourcePartition));
         }
         ProducerStop stop = new ProducerStop(split.splitId(), queue);
-        synchronized (this) {
-            producerStop = stop;
-        }
-        this.errorHandler =
+        owned.producedBy(stop);
+        ErrorHandler errorHandler =
                 new StopAwareErrorHandler(
                         dbzConfig, queue, () -> stop.requested() || reader.closing());
         io.debezium.pipeline.source.spi.EventMetadataProvider metadataProvider =
                 PostgresObjectUtils.newEventMetadataProvider();
-        this.dispatcher =
+        CDCPostgresDispatcher dispatcher =
                 new CDCPostgresDispatcher(
                         dbzConfig,
                         topicSelector,
@@ -224,14 +228,26 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                                 topicSelector,
                                 schemaNameAdjuster,
                                 () ->
-                                        scope.register(
+                                        owned.register(
                                                 "heartbeat connection",
                                                 reader.openConnection("heartbeat")),
                                 PgcdcFetchTaskContext::onHeartbeatFailure),
                         schemaNameAdjuster);
-        this.snapshotMetrics =
+        SnapshotChangeEventSourceMetrics<PostgresPartition> snapshotMetrics =
                 new DefaultChangeEventSourceMetricsFactory<PostgresPartition>()
-                        .getSnapshotMetrics(postgresTaskContext, queue, metadataProvider);
+                        .getSnapshotMetrics(taskContext, queue, metadataProvider);
+        this.split =
+                new SplitContext(
+                        snapshotter,
+                        jdbc,
+                        schema,
+                        offsetContext,
+                        partition,
+                        taskContext,
+                        queue,
+                        errorHandler,
+                        dispatcher,
+                        snapshotMetrics);
     }
 
     /**
@@ -242,6 +258,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     private PostgresSchema newSchema(
             boolean snapshotSplit,
             boolean globalStream,
+            PostgresConnection jdbcConnection,
             PostgresConnectorConfig dbzConfig,
             TopicSelector<TableId> topicSelector,
             io.debezium.connector.postgresql.PostgresValueConverter valueConverter)
@@ -304,7 +321,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
      * processed a change; a stream whose tables stay quiet never started, and its slot kept all
      * WAL. Running the action query once as the stream starts gives it that first change.
      */
-    private void primeHeartbeat(PostgresConnectorConfig dbzConfig) {
+    private static void primeHeartbeat(
+            PostgresConnection jdbcConnection, PostgresConnectorConfig dbzConfig) {
         String actionQuery = dbzConfig.getConfig().getString(HEARTBEAT_ACTION_QUERY_PROPERTY_NAME);
         if (actionQuery == null
                 || actionQuery.trim().isEmpty()
@@ -346,16 +364,13 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         return new PostgresConnectorConfig(builder.build());
     }
 
-    /** A replication connection for this split; it connects when streaming starts. */
-    private ReplicationConnection openReplicationConnection(String label) {
-        ResourceScope scope;
-        synchronized (this) {
-            scope = splitScope;
-        }
-        if (scope == null) {
-            throw new IllegalStateException(
-                    "The split has completed; no connection can be opened for it");
-        }
+    /** A replication connection for the split; it connects when streaming starts. */
+    private ReplicationConnection openReplicationConnection(
+            SplitResources owner,
+            PostgresTaskContext taskContext,
+            Snapshotter snapshotter,
+            String label) {
+        owner.ensureOpen();
         PostgresConnection decoderConnection;
         try {
             decoderConnection = reader.sharedHandle();
@@ -363,21 +378,39 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
             throw new IllegalStateException(
                     "Cannot prepare the reader's connection: " + e.getMessage(), e);
         }
-        return scope.register(
-                label,
-                PostgresObjectUtils.createReplicationConnection(
-                        postgresTaskContext,
-                        decoderConnection,
-                        snapshotter.shouldSnapshot(),
-                        getDbzConnectorConfig()));
+        ReplicationConnection connection =
+                owner.replication(
+                        label,
+                        PostgresObjectUtils.createReplicationConnection(
+                                taskContext,
+                                decoderConnection,
+                                snapshotter.shouldSnapshot(),
+                                getDbzConnectorConfig()));
+        synchronized (this) {
+            lastReplication = connection;
+        }
+        return connection;
     }
 
     /**
      * The replication connection a snapshot split's backfill streams from, closed with the split.
+     * Runs on the split's producer thread.
      */
     ReplicationConnection openBackfillReplicationConnection() {
-        replicationConnection = openReplicationConnection("backfill replication connection");
-        return replicationConnection;
+        SplitContext current = split;
+        return openReplicationConnection(
+                currentResources(),
+                current.taskContext,
+                current.snapshotter,
+                "backfill replication connection");
+    }
+
+    private synchronized SplitResources currentResources() {
+        if (resources == null) {
+            throw new IllegalStateException(
+                    "The split has completed; no connection can be opened for it");
+        }
+        return resources;
     }
 
     /**
@@ -385,7 +418,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
      * resources have closed already (a task started as its fetcher closed).
      */
     synchronized ProducerStop producerStop() {
-        return producerStop != null ? producerStop : ProducerStop.stopped();
+        return resources != null ? resources.producerStop() : ProducerStop.stopped();
     }
 
     /** Whether the reader is closing: what fails a task now is the close, not a fault. */
@@ -406,14 +439,19 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     /**
      * Called by a snapshot split's producer when its split ends, on every path, after it left
      * ({@link ProducerStop#detach()}): the split's transaction ends and its resources (a backfill
-     * replication connection) close now, not when the next split comes.
+     * replication connection) close now, not when the next split comes. If the fetcher has moved on
+     * to the next split already, the split was closed with that move and this does nothing.
      */
-    void completeSplit() throws Exception {
-        try {
-            reader.endTransaction();
-        } finally {
-            closeCurrentSplit();
+    void completeSplit(ProducerStop finished) throws Exception {
+        SplitResources owned;
+        synchronized (this) {
+            if (resources == null || !resources.isProducedBy(finished)) {
+                return;
+            }
+            owned = resources;
+            resources = null;
         }
+        owned.close();
     }
 
     private static void onHeartbeatFailure(SQLException exception) {
@@ -437,19 +475,18 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     }
 
     /**
-     * Closes the current split in two phases: its producer stops (and has left Debezium's loop),
-     * then its resources close, so no connection closes under a running producer.
+     * Closes the current split: its producer stops, then its resources close (see {@link
+     * SplitResources}).
      */
     private void closeCurrentSplit() throws Exception {
-        ProducerStop stop;
-        ResourceScope scope;
+        SplitResources owned;
         synchronized (this) {
-            stop = producerStop;
-            scope = splitScope;
-            producerStop = null;
-            splitScope = null;
+            owned = resources;
+            resources = null;
         }
-        Closeables.closeInOrder(stop == null ? () -> {} : stop, scope == null ? () -> {} : scope);
+        if (owned != null) {
+            owned.close();
+        }
     }
 
     /**
@@ -468,62 +505,73 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
 
     @Override
     public PostgresConnection getConnection() {
-        return jdbcConnection;
+        SplitContext current = split;
+        return current == null ? null : current.jdbc;
     }
 
     @Override
-    public ReplicationConnection getReplicationConnection() {
-        return replicationConnection;
+    public synchronized ReplicationConnection getReplicationConnection() {
+        return lastReplication;
     }
 
     @Override
     public PostgresTaskContext getTaskContext() {
-        return postgresTaskContext;
+        SplitContext current = split;
+        return current == null ? null : current.taskContext;
     }
 
     @Override
     public PostgresSchema getDatabaseSchema() {
-        return schema;
+        SplitContext current = split;
+        return current == null ? null : current.schema;
     }
 
     @Override
     public ErrorHandler getErrorHandler() {
-        return errorHandler;
+        SplitContext current = split;
+        return current == null ? null : current.errorHandler;
     }
 
     @Override
     public PostgresEventDispatcher<TableId> getEventDispatcher() {
-        return dispatcher;
+        SplitContext current = split;
+        return current == null ? null : current.dispatcher;
     }
 
     @Override
     public WatermarkDispatcher getWaterMarkDispatcher() {
-        return dispatcher;
+        SplitContext current = split;
+        return current == null ? null : current.dispatcher;
     }
 
     @Override
     public PostgresOffsetContext getOffsetContext() {
-        return offsetContext;
+        SplitContext current = split;
+        return current == null ? null : current.offsetContext;
     }
 
     @Override
     public PostgresPartition getPartition() {
-        return partition;
+        SplitContext current = split;
+        return current == null ? null : current.partition;
     }
 
     @Override
     public ChangeEventQueue<DataChangeEvent> getQueue() {
-        return queue;
+        SplitContext current = split;
+        return current == null ? null : current.queue;
     }
 
     @Override
     public SnapshotChangeEventSourceMetrics<PostgresPartition>
             getSnapshotChangeEventSourceMetrics() {
-        return snapshotMetrics;
+        SplitContext current = split;
+        return current == null ? null : current.snapshotMetrics;
     }
 
     @Override
     public Snapshotter getSnapShotter() {
-        return snapshotter;
+        SplitContext current = split;
+        return current == null ? null : current.snapshotter;
     }
 }

@@ -71,7 +71,7 @@ public class PgcdcScanFetchTask extends AbstractScanFetchTask {
                     e.toString());
         } finally {
             stop.detach();
-            ctx.completeSplit();
+            ctx.completeSplit(stop);
         }
     }
 
