@@ -169,17 +169,11 @@ public final class PostgresSourceSettings implements Serializable {
         }
         this.debeziumProperties = Collections.unmodifiableMap(debezium);
         try {
-            String toast = options.string(TOAST_UNCHANGED_VALUE_MODE);
             ToastMode toastMode =
-                    ToastMode.of(toast)
-                            .orElseThrow(
-                                    () ->
-                                            new OptionException(
-                                                    TOAST_UNCHANGED_VALUE_MODE.key(),
-                                                    "is '"
-                                                            + toast.trim().toLowerCase(Locale.ROOT)
-                                                            + "'; expected one of "
-                                                            + ToastMode.options()));
+                    OptionValue.parse(
+                            ToastMode.class,
+                            TOAST_UNCHANGED_VALUE_MODE.key(),
+                            options.string(TOAST_UNCHANGED_VALUE_MODE));
             this.typeOptions = TypeMappingOptions.from(debezium, toastMode);
         } catch (IllegalArgumentException e) {
             throw new OptionException("debezium.*", e.getMessage());
@@ -303,15 +297,7 @@ public final class PostgresSourceSettings implements Serializable {
                         ? options.string(PUBLICATION_AUTOCREATE_MODE)
                         : debezium.get("publication.autocreate.mode");
         this.publicationAutocreateMode =
-                PublicationMode.of(mode)
-                        .orElseThrow(
-                                () ->
-                                        new OptionException(
-                                                PUBLICATION_AUTOCREATE_MODE.key(),
-                                                "is '"
-                                                        + mode
-                                                        + "'; expected one of "
-                                                        + PublicationMode.options()));
+                OptionValue.parse(PublicationMode.class, PUBLICATION_AUTOCREATE_MODE.key(), mode);
         this.includePartitionedTables = options.bool(SCAN_INCLUDE_PARTITIONED_TABLES_ENABLED);
         this.scanNewlyAddedTables = options.bool(SCAN_NEWLY_ADDED_TABLE_ENABLED);
     }

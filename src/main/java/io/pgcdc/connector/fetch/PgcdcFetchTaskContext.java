@@ -379,7 +379,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                     "Cannot prepare the reader's connection: " + e.getMessage(), e);
         }
         ReplicationConnection connection =
-                owner.replication(
+                owner.register(
                         label,
                         PostgresObjectUtils.createReplicationConnection(
                                 taskContext,

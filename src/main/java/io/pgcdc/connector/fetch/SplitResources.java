@@ -1,6 +1,5 @@
 package io.pgcdc.connector.fetch;
 
-import io.debezium.connector.postgresql.connection.ReplicationConnection;
 import io.pgcdc.connector.resource.Closeables;
 import io.pgcdc.connector.resource.ResourceScope;
 
@@ -56,11 +55,6 @@ final class SplitResources implements AutoCloseable {
      */
     <T extends AutoCloseable> T register(String label, T resource) {
         return scope.register(label, resource);
-    }
-
-    /** Registers the split's replication connection (stream or backfill). */
-    ReplicationConnection replication(String label, ReplicationConnection created) {
-        return scope.register(label, created);
     }
 
     /** Stops the producer, then closes the resources; idempotent. */

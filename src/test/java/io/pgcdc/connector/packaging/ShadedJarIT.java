@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -22,10 +21,6 @@ class ShadedJarIT {
 
     private static final String SHADED = "io/pgcdc/shaded/";
 
-    private static Path pluginJar() throws IOException {
-        return PluginJar.built();
-    }
-
     private static List<String> names(JarFile jar) {
         return jar.stream()
                 .map(JarEntry::getName)
@@ -38,7 +33,7 @@ class ShadedJarIT {
      */
     @Test
     void licenseAndNotice() throws Exception {
-        try (JarFile jar = new JarFile(pluginJar().toFile())) {
+        try (JarFile jar = new JarFile(PluginJar.built().toFile())) {
             String license = String.join("\n", readLines(jar, "META-INF/LICENSE"));
             assertThat(license)
                     .contains("Apache License")
@@ -59,7 +54,7 @@ class ShadedJarIT {
 
     @Test
     void everyClassLivesUnderIoPgcdc() throws Exception {
-        try (JarFile jar = new JarFile(pluginJar().toFile())) {
+        try (JarFile jar = new JarFile(PluginJar.built().toFile())) {
             List<String> names = names(jar);
             assertThat(names)
                     .contains(
@@ -108,7 +103,7 @@ class ShadedJarIT {
         // flink-connector-postgres-cdc ships its own PostgresReplicationConnection (with
         // setEndingPos);
         // the shade plugin keeps the first copy it meets, so the dependency order decides.
-        try (JarFile jar = new JarFile(pluginJar().toFile());
+        try (JarFile jar = new JarFile(PluginJar.built().toFile());
                 InputStream in =
                         jar.getInputStream(
                                 jar.getJarEntry(
