@@ -46,7 +46,6 @@ import org.slf4j.LoggerFactory;
 
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import static io.debezium.connector.postgresql.PostgresConnectorConfig.DROP_SLOT_ON_STOP;
@@ -171,7 +170,8 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         Offset startingOffset =
                 snapshotSplit
                         ? new PostgresOffsetFactory().createInitialOffset()
-                        : resumePoint(split.asStreamSplit().getStartingOffset());
+                        : StreamResumePosition.resumePoint(
+                                split.asStreamSplit().getStartingOffset());
         PostgresOffsetContext offsetContext =
                 PostgresOffsetUtils.getPostgresOffsetContext(
                         new PostgresOffsetContext.Loader(dbzConfig), startingOffset);
@@ -277,28 +277,6 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
                 jdbcConnection.getTypeRegistry(),
                 topicSelector,
                 valueConverter);
-    }
-
-    /**
-     * Where a stream split resumes. An offset taken at a transaction boundary (a heartbeat after a
-     * commit: the last change processed is the commit itself) resumes at the first message after
-     * it, without Debezium's search for the last processed change: the server sends nothing that
-     * committed before it, and the search, given a change position equal to the commit's end,
-     * skipped the next transaction's first change when it shares that position (FLINK-39265: lost
-     * after a restore from an idle stream). An offset taken within a transaction keeps the search,
-     * which skips the changes of that transaction already emitted.
-     */
-    static Offset resumePoint(Offset offset) {
-        Map<String, String> position = offset.getOffset();
-        String processed = position.get(PostgresOffsetContext.LAST_COMPLETELY_PROCESSED_LSN_KEY);
-        if (processed == null
-                || !processed.equals(position.get(PostgresOffsetContext.LAST_COMMIT_LSN_KEY))) {
-            return offset;
-        }
-        Map<String, String> atBoundary = new HashMap<>(position);
-        atBoundary.remove(PostgresOffsetContext.LAST_COMPLETELY_PROCESSED_LSN_KEY);
-        atBoundary.remove(PostgresOffsetContext.LAST_COMMIT_LSN_KEY);
-        return new PostgresOffsetFactory().newOffset(atBoundary);
     }
 
     /** Queues a table's new description ahead of the rows that follow its Relation message. */

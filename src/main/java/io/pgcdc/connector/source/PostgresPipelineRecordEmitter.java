@@ -15,6 +15,7 @@ import io.debezium.relational.TableId;
 import io.debezium.relational.history.TableChanges.TableChange;
 import io.debezium.relational.history.TableChanges.TableChangeType;
 import io.pgcdc.connector.fetch.RelationChangeRecord;
+import io.pgcdc.connector.fetch.StreamResumePosition;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.util.Map;
 
 import static org.apache.flink.cdc.connectors.base.utils.SourceRecordUtils.isDataChangeRecord;
+import static org.apache.flink.cdc.connectors.base.utils.SourceRecordUtils.isHeartbeatEvent;
 
 /**
  * Emits a table's {@code CreateTableEvent} before the first row this reader emits for it, using the
@@ -50,6 +52,13 @@ public class PostgresPipelineRecordEmitter extends IncrementalSourceRecordEmitte
             if (splitState.isStreamSplitState()) {
                 announceSchemaChange(element, output, splitState.asStreamSplitState());
             }
+            return;
+        }
+        if (isHeartbeatEvent(element) && splitState.isStreamSplitState()) {
+            StreamSplitState stream = splitState.asStreamSplitState();
+            stream.setStartingOffset(
+                    StreamResumePosition.afterHeartbeat(
+                            stream.getStartingOffset(), getOffsetPosition(element)));
             return;
         }
         if (!isDataChangeRecord(element)) {

@@ -9,6 +9,7 @@ import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.TestDatabases;
 import org.apache.logging.log4j.Level;
 import org.assertj.core.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,13 +27,24 @@ import java.util.stream.Collectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A job stopped while its stream is idle holds, in its savepoint, the offset of a heartbeat: the
- * end of the last commit it read, as processed and as committed position alike. The next
- * transaction's first change can start at exactly that WAL position (nothing else written in
- * between); the restored stream must emit it (FLINK-39265: Debezium's WAL position search took it
- * for a change already processed and dropped it).
+ * A restored stream resumes exactly after the last thing its savepoint says it emitted, when the
+ * next transaction's first change starts at the end of the previous commit (nothing else written in
+ * between), so that the offset of "the commit ending at Y" and of "the change at Y" hold the same
+ * three positions:
+ *
+ * <ul>
+ *   <li>stopped while idle, the savepoint holds a heartbeat's offset at the end of the last commit:
+ *       the change at Y was not emitted and must be (FLINK-39265: Debezium's WAL position search
+ *       took it for one already processed and dropped it);
+ *   <li>stopped right after that change, before any heartbeat, the savepoint holds the change's own
+ *       offset: it was emitted and must not be again (PostgreSQL resends its transaction).
+ * </ul>
+ *
+ * <p>Each test runs alone on its own server: the WAL is cluster-wide and the scenario needs two
+ * records adjacent.
  */
-class IdleRestoreITCase {
+@Tag("core")
+class CommitBoundaryRestoreITCase {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
     private static final String WAL_POSITION_LOCATOR =
@@ -45,34 +57,98 @@ class IdleRestoreITCase {
      */
     @Test
     void theFirstChangeAfterAnIdleStopIsRead(@TempDir Path savepoints) throws Exception {
+        onASeparateServer(db -> stopIdleInsertAndRestore(db, savepoints));
+    }
+
+    /**
+     * Rows 1 and 2 are inserted in two transactions, row 2's insert the next WAL record after row
+     * 1's commit (checked); the job stops with a savepoint right after emitting row 2, before any
+     * heartbeat; the restored job must emit only row 3, written after the restore.
+     */
+    @Test
+    void theLastChangeBeforeAStopIsNotEmittedAgain(@TempDir Path savepoints) throws Exception {
+        onASeparateServer(db -> stopAfterAChangeAtACommitEndAndRestore(db, savepoints));
+    }
+
+    private static void stopAfterAChangeAtACommitEndAndRestore(TestDatabase db, Path savepoints)
+            throws Exception {
+        PostgresDataSource source = latestOffsetSource(db, "1h"); // no heartbeat replaces row 2's
+        String savepoint;
+        String endOfRow1;
+        try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
+            awaitStreaming(db, "streaming");
+            endOfRow1 = insertAndReturnWalEnd(db, "INSERT INTO t VALUES (1, 'first')");
+            db.execute("INSERT INTO t VALUES (2, 'at the end of the first commit')");
+            job.await("rows 1 and 2", TIMEOUT, log -> ids(log).containsAll(Set.of(1, 2)));
+            savepoint = job.stopWithSavepoint(savepoints);
+        }
+        assertThat(TestDatabase.await(TIMEOUT, () -> db.slotHolder(db.slotName()) == null))
+                .as("slot released")
+                .isTrue();
+        // the precondition: row 2's insert is the next WAL record after row 1's commit (else:
+        // skipped, not red); the last INSERT ('I') the slot still holds is row 2's
+        Assumptions.assumeThat(
+                        db.query(
+                                "SELECT lsn::text FROM pg_logical_slot_peek_binary_changes('"
+                                        + db.slotName()
+                                        + "', NULL, NULL, 'proto_version', '1',"
+                                        + " 'publication_names', 'dbz_publication') WHERE"
+                                        + " get_byte(data, 0) = ascii('I') ORDER BY lsn DESC"
+                                        + " LIMIT 1")) // max(pg_lsn) needs 13
+                .as("the WAL position of row 2's INSERT: the end of row 1's commit")
+                .containsExactly(List.of(endOfRow1));
+
+        try (PipelineJob job =
+                PipelineJob.start(source.createSource(), 1, PipelineJob.restoringFrom(savepoint))) {
+            awaitStreaming(db, "streaming again");
+            db.execute("INSERT INTO t VALUES (3, 'after the restore')");
+            job.await("row 3", TIMEOUT, log -> ids(log).contains(3));
+            assertThat(ids(job.log())).as("rows the restored job emitted").containsExactly(3);
+        }
+    }
+
+    /** Table t and a source that streams it from the current end of the WAL. */
+    private static PostgresDataSource latestOffsetSource(TestDatabase db, String heartbeatInterval)
+            throws Exception {
+        db.execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
+        Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t");
+        options.put("scan.startup.mode", "latest-offset");
+        options.put("heartbeat.interval", heartbeatInterval);
+        options.put("scan.lsn-commit.checkpoints-num-delay", "0");
+        return (PostgresDataSource) SourceConfigs.create(options);
+    }
+
+    private static void awaitStreaming(TestDatabase db, String what) {
+        assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
+                .as(what)
+                .isTrue();
+    }
+
+    /** Runs a scenario on a server of its own, autovacuum off, so that nothing else writes WAL. */
+    private static void onASeparateServer(Scenario scenario) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(
                 System.getenv("PG_TEST_URL") == null, "needs a server of its own");
-        // alone on its server: the WAL is cluster-wide, and the scenario needs two records adjacent
         PostgresServer server = PostgresServer.startSeparate(Map.of("autovacuum", "off"));
         TestDatabase db = TestDatabases.create(server);
         try {
-            stopIdleInsertAndRestore(db, savepoints);
+            scenario.run(db);
         } finally {
             TestDatabases.drop(db);
             server.close();
         }
     }
 
+    private interface Scenario {
+        void run(TestDatabase db) throws Exception;
+    }
+
     private static void stopIdleInsertAndRestore(TestDatabase db, Path savepoints)
             throws Exception {
-        db.execute("CREATE TABLE t (id INT PRIMARY KEY, v TEXT)");
-        Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t");
-        options.put("scan.startup.mode", "latest-offset");
-        options.put("heartbeat.interval", "100ms");
-        options.put("scan.lsn-commit.checkpoints-num-delay", "0");
-        PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
-
+        PostgresDataSource source = latestOffsetSource(db, "100ms");
         String savepoint;
         String endOfRow1;
         try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
-            assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
-                    .as("streaming")
-                    .isTrue();
+            awaitStreaming(db, "streaming");
             endOfRow1 = insertAndReturnWalEnd(db, "INSERT INTO t VALUES (1, 'before the stop')");
             job.await("row 1", TIMEOUT, log -> ids(log).contains(1));
             // a completed checkpoint holds the heartbeat's offset at the end of row 1's commit
@@ -122,9 +198,7 @@ class IdleRestoreITCase {
                 PipelineJob job =
                         PipelineJob.start(
                                 source.createSource(), 1, PipelineJob.restoringFrom(savepoint))) {
-            assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
-                    .as("streaming again")
-                    .isTrue();
+            awaitStreaming(db, "streaming again");
             db.execute("INSERT INTO t VALUES (3, 'after the restore')");
             job.await("row 3", TIMEOUT, log -> ids(log).contains(3));
             assertThat(ids(job.log()))
