@@ -8,6 +8,8 @@ import io.pgcdc.connector.config.SqlStates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.function.Supplier;
@@ -21,7 +23,11 @@ import java.util.function.Supplier;
  * watermark by peeking at the decoded changes over the reader's ordinary JDBC connection; when it
  * did not, the backfill needs no replication connection at all. After each split the slot advances
  * to the split's high watermark so it retains only the WAL the next split may need.
+ *
+ * <p>Threading: created and used by the reader's split fetcher and producer threads; {@link #drop}
+ * may run on the task thread as the reader closes, and synchronizes.
  */
+@ThreadSafe
 final class BackfillSlot {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackfillSlot.class);

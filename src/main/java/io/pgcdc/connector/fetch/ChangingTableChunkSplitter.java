@@ -29,6 +29,8 @@ import java.util.Objects;
  *       next chunk end exists, so the chunk from the previous end on is the last, unbounded one
  *       (flink-cdc-base compared the missing end and failed with a NullPointerException).
  * </ul>
+ *
+ * <p>Threading: the enumerator's planning thread.
  */
 @Internal
 public final class ChangingTableChunkSplitter extends PostgresChunkSplitter {

@@ -23,6 +23,9 @@ import java.sql.SQLException;
  * enumerator has a dialect of its own (see {@code EnumeratorDialect}). Connections are direct and
  * owned by whoever opened them: postgres-cdc's JVM-wide pools are never used, so closing a dialect
  * cannot affect another job.
+ *
+ * <p>Threading: the reader's fetcher and producer threads; what they share is in {@link
+ * ReaderConnections}, which synchronizes.
  */
 @Internal
 public class PgcdcPostgresDialect extends PostgresDialect {

@@ -12,6 +12,8 @@ import io.pgcdc.connector.resource.ResourceScope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.sql.SQLException;
 import java.time.Duration;
 
@@ -24,7 +26,12 @@ import java.time.Duration;
  *
  * <p>Closing (reader close, cancellation, failover) closes every context scope still open, drops
  * the backfill slot and closes the connection, in that order, on every path.
+ *
+ * <p>Threading: the split fetcher thread and the split producer threads ask for the connection and
+ * the slot, the task thread closes; every method but {@link #closing()} synchronizes on the
+ * instance.
  */
+@ThreadSafe
 @Internal
 public final class ReaderConnections implements AutoCloseable {
 

@@ -13,6 +13,8 @@ import io.pgcdc.connector.config.TableIds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.NotThreadSafe;
+
 import java.sql.SQLException;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,7 +33,11 @@ import java.util.Set;
  * numbers and passes what they say along with the description. The catalog is read as a change is
  * decoded, not as of the change: a column renamed or dropped again since, or changed before the
  * stream first saw the table, tells nothing, and position decides.
+ *
+ * <p>Threading: the stream split's producer thread (Debezium's streaming loop) only, which also
+ * runs the listener.
  */
+@NotThreadSafe
 final class RelationTrackingSchema extends PostgresSchema {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelationTrackingSchema.class);

@@ -7,6 +7,8 @@ import io.debezium.connector.postgresql.connection.PostgresConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -17,7 +19,12 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
  * one connection). postgres-cdc opens and closes a connection for every small enumerator task
  * (discovery, the slot check, the chunk splitter); each gets one of these handles, and closing a
  * handle only ends its transaction — the physical connection stays with its owner.
+ *
+ * <p>Threading: {@link #connection} and {@link #close()} synchronize on the handle; pgjdbc
+ * serializes the statements sent on the physical connection, and the enumerator decides which of
+ * its threads uses it when.
  */
+@ThreadSafe
 @Internal
 public final class SharedConnectionHandle extends LiteralNamePostgresConnection {
 

@@ -19,6 +19,8 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.NotThreadSafe;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -51,7 +53,10 @@ import static io.pgcdc.connector.config.SqlNames.quote;
  *
  * <p>The range predicates are flink-cdc-base's, so each split covers exactly the rows its chunk
  * boundaries mean.
+ *
+ * <p>Threading: one split's producer thread.
  */
+@NotThreadSafe
 final class SnapshotSplitScan {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotSplitScan.class);

@@ -12,6 +12,8 @@ import io.debezium.relational.TableId;
 import io.debezium.relational.TableSchema;
 import io.debezium.schema.TopicSelector;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.util.HashMap;
 import java.util.Map;
 
@@ -20,7 +22,11 @@ import java.util.Map;
  * built from the table definition each split carries — the definition the enumerator read once and
  * the emitter announces downstream — and kept while that definition stays the same. No catalog
  * query.
+ *
+ * <p>Threading: shared by a reader's snapshot splits, whose producer threads may overlap while one
+ * split ends and the next starts; both methods synchronize.
  */
+@ThreadSafe
 final class SnapshotTableSchemas {
 
     private final PostgresConnectorConfig connectorConfig;

@@ -13,6 +13,9 @@ import java.util.function.BooleanSupplier;
  * producer then (an interrupt, a connection closed or a statement cancelled by the stop) is the
  * stop itself, logged at DEBUG and not reported as the split's failure (Debezium logs every
  * producer failure as an ERROR, and flink-cdc-base fails the task with it).
+ *
+ * <p>Threading: failures are reported on the producer thread; the stop it consults is requested
+ * from any thread.
  */
 final class StopAwareErrorHandler extends PostgresErrorHandler {
 

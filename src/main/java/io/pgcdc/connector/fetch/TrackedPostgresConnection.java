@@ -11,6 +11,8 @@ import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 
@@ -20,7 +22,11 @@ import static io.debezium.connector.postgresql.PostgresObjectUtils.newPostgresVa
  * A Debezium {@code PostgresConnection} (taking names literally) labelled {@code pgcdc-<role>} in
  * pg_stat_activity and counted in its owner's {@link ConnectionLedger} from connect to close. Its
  * close is idempotent.
+ *
+ * <p>Threading: opening, relabelling and closing synchronize on the connection, so {@link #close()}
+ * may come from any thread (a cancellation) while its user works on another.
  */
+@ThreadSafe
 @Internal
 public final class TrackedPostgresConnection extends LiteralNamePostgresConnection {
 

@@ -2,6 +2,8 @@ package io.pgcdc.connector.resource;
 
 import org.apache.flink.annotation.Internal;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -11,7 +13,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Counts the physical connections one owner (a reader, the enumerator) opened and still holds, by
  * role. The reader's metrics, its log line at close and the demo summary all read this one ledger.
+ *
+ * <p>Threading: counted from any thread that opens or closes a connection, read by the metric
+ * reporter; atomic counters, no lock.
  */
+@ThreadSafe
 @Internal
 public final class ConnectionLedger {
 

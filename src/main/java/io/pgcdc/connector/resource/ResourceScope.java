@@ -5,6 +5,8 @@ import org.apache.flink.annotation.Internal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.concurrent.ThreadSafe;
+
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -31,6 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * still open when its parent closes was not closed by its owner: that is logged as a warning with
  * the stack trace of where the child was opened.
  */
+@ThreadSafe
 @Internal
 public final class ResourceScope implements AutoCloseable {
 

@@ -20,6 +20,8 @@ import io.pgcdc.connector.fetch.ReaderConnections;
 import io.pgcdc.connector.resource.Closeables;
 import io.pgcdc.connector.source.enumerator.BackfillEndedEvent;
 
+import javax.annotation.concurrent.NotThreadSafe;
+
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -37,7 +39,11 @@ import java.util.function.Supplier;
  *       leaves before the split's connections close;
  *   <li>release: the {@link ReaderConnections} close (backfill slot, the connection).
  * </ol>
+ *
+ * <p>Threading: Flink's task thread, like any source reader; the fetchers run on their own threads
+ * and reach it through the split reader's queue, and {@link ReaderConnections} is what both share.
  */
+@NotThreadSafe
 @SuppressWarnings({"rawtypes", "unchecked"})
 @Internal
 public class PgcdcSourceReader extends PostgresSourceReader {

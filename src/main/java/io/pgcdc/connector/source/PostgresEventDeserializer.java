@@ -20,6 +20,8 @@ import io.pgcdc.connector.config.TypeMappingOptions;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
 
+import javax.annotation.concurrent.NotThreadSafe;
+
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,10 @@ import java.util.Map;
  * Turns Debezium change records into Flink CDC {@link DataChangeEvent}s. A table must be {@link
  * #register registered} (which yields its {@link CreateTableEvent}) before its first row; the
  * record emitter does that from the schemas the split carries.
+ *
+ * <p>Threading: the task thread (the record emitter); one instance per reader.
  */
+@NotThreadSafe
 @Internal
 public class PostgresEventDeserializer implements DebeziumDeserializationSchema<Event> {
 

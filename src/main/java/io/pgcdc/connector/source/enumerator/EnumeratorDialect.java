@@ -18,6 +18,9 @@ import io.pgcdc.connector.fetch.ChangingTableChunkSplitter;
  * EnumeratorConnections}), and closing the dialect, which the assigners do, closes nothing: the
  * enumerator owns the connection and closes it. Lives on the job manager only; it runs no fetch
  * task.
+ *
+ * <p>Threading: the coordinator thread and the planning thread; each gets its own handle on the
+ * shared connection.
  */
 final class EnumeratorDialect extends PostgresDialect {
 
