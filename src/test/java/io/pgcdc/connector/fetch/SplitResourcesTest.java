@@ -33,11 +33,13 @@ class SplitResourcesTest {
         Thread producer =
                 new Thread(
                         () -> {
-                            // the stop request is repeated while the close waits: record it once
+                            // the stop request is repeated while the close waits: record it
+                            // once, before the producer may see it and leave
                             stop.attach(
                                     () -> {
-                                        if (asked.compareAndSet(false, true)) {
+                                        if (!asked.get()) {
                                             events.add("producer asked to stop");
+                                            asked.set(true);
                                         }
                                     });
                             attached.countDown();
