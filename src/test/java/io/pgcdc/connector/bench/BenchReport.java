@@ -157,18 +157,20 @@ final class BenchReport {
         if (ratios.isEmpty()) {
             return "";
         }
-        Collections.sort(ratios);
-        int middle = ratios.size() / 2;
-        double median =
-                ratios.size() % 2 == 1
-                        ? ratios.get(middle)
-                        : (ratios.get(middle - 1) + ratios.get(middle)) / 2;
-        return String.format(Locale.ROOT, "%.2f", median);
+        return String.format(Locale.ROOT, "%.2f", median(ratios));
     }
 
     private static double median(List<BenchResult> runs, ToDoubleFunction<BenchResult> value) {
-        List<Double> values =
-                runs.stream().mapToDouble(value).sorted().boxed().collect(Collectors.toList());
+        return median(
+                runs.stream()
+                        .mapToDouble(value)
+                        .boxed()
+                        .collect(Collectors.toCollection(ArrayList::new)));
+    }
+
+    /** The middle value, or the mean of the two middle ones; sorts {@code values}. */
+    private static double median(List<Double> values) {
+        Collections.sort(values);
         int middle = values.size() / 2;
         return values.size() % 2 == 1
                 ? values.get(middle)
@@ -182,14 +184,11 @@ final class BenchReport {
      */
     private static void connectionsPlot(List<BenchResult> results, Path file) throws IOException {
         XYChart chart =
-                new XYChartBuilder()
-                        .width(900)
-                        .height(450)
-                        .title("Connections opened during the snapshot (first 20 s)")
-                        .xAxisTitle("seconds since job start")
-                        .yAxisTitle("distinct backend pids seen (sampled every 100 ms)")
-                        .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+                chart(
+                        "Connections opened during the snapshot (first 20 s)",
+                        "seconds since job start",
+                        "distinct backend pids seen (sampled every 100 ms)",
+                        Styler.LegendPosition.InsideNW);
         chart.getStyler().setMarkerSize(0);
         int maxSplits =
                 results.stream()
@@ -213,9 +212,7 @@ final class BenchReport {
                 chart.addSeries(r.variant + " (" + r.config() + ")", x, y);
             }
         }
-        if (!chart.getSeriesMap().isEmpty()) {
-            BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
-        }
+        saveUnlessEmpty(chart, file);
     }
 
     /**
@@ -223,14 +220,11 @@ final class BenchReport {
      */
     private static void throughputPlot(List<BenchResult> results, Path file) throws IOException {
         XYChart chart =
-                new XYChartBuilder()
-                        .width(900)
-                        .height(450)
-                        .title("Snapshot rows/s by number of splits")
-                        .xAxisTitle("splits")
-                        .yAxisTitle("rows/s (median over rounds, log scale)")
-                        .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+                chart(
+                        "Snapshot rows/s by number of splits",
+                        "splits",
+                        "rows/s (median over rounds, log scale)",
+                        Styler.LegendPosition.OutsideE);
         chart.getStyler().setYAxisLogarithmic(true);
         BenchResult reference = results.get(0);
         TreeSet<String> variants =
@@ -272,6 +266,25 @@ final class BenchReport {
             java.util.Arrays.fill(y, c);
             chart.addSeries("C (COPY)", x, y);
         }
+        saveUnlessEmpty(chart, file);
+    }
+
+    private static XYChart chart(
+            String title, String xAxis, String yAxis, Styler.LegendPosition legend) {
+        XYChart chart =
+                new XYChartBuilder()
+                        .width(900)
+                        .height(450)
+                        .title(title)
+                        .xAxisTitle(xAxis)
+                        .yAxisTitle(yAxis)
+                        .build();
+        chart.getStyler().setLegendPosition(legend);
+        return chart;
+    }
+
+    /** A chart without a series (no run of that kind) is no plot. */
+    private static void saveUnlessEmpty(XYChart chart, Path file) throws IOException {
         if (!chart.getSeriesMap().isEmpty()) {
             BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
         }

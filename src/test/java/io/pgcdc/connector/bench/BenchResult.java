@@ -88,27 +88,7 @@ final class BenchResult {
         return String.format(
                 Locale.ROOT,
                 "%d,%s,%s,%d,%d,%s,%s,%d,%.3f,%.3f,%.0f,%.2f,%d,%.4f,%d,%d,%.0f,%d,%d,%d,%d",
-                round,
-                kind,
-                variant,
-                splits,
-                parallelism,
-                backfill ? "on" : "off",
-                complete,
-                rows,
-                seconds,
-                firstRowSeconds,
-                rowsPerSecond,
-                mbPerSecond,
-                opened,
-                openedPerSplit,
-                peak,
-                left,
-                heapPeakMb,
-                updates,
-                latencyP50,
-                latencyP99,
-                latencyMax);
+                values(backfill ? "on" : "off"));
     }
 
     String json() {
@@ -118,27 +98,37 @@ final class BenchResult {
                     + "\"complete\":%s,\"rows\":%d,\"seconds\":%.3f,\"firstRowSeconds\":%.3f,\"rowsPerSecond\":%.0f,"
                     + "\"mbPerSecond\":%.2f,\"opened\":%d,\"openedPerSplit\":%.4f,\"peak\":%d,\"left\":%d,"
                     + "\"heapPeakMb\":%.0f,\"updates\":%d,\"latencyP50Ms\":%d,\"latencyP99Ms\":%d,\"latencyMaxMs\":%d}",
-                round,
-                kind,
-                variant,
-                splits,
-                parallelism,
-                backfill,
-                complete,
-                rows,
-                seconds,
-                firstRowSeconds,
-                rowsPerSecond,
-                mbPerSecond,
-                opened,
-                openedPerSplit,
-                peak,
-                left,
-                heapPeakMb,
-                updates,
-                latencyP50,
-                latencyP99,
-                latencyMax);
+                values(backfill));
+    }
+
+    /**
+     * The figures in the order of {@link #csvHeader()}, for both formats; they differ only in how
+     * the backfill setting is written.
+     */
+    private Object[] values(Object backfillAs) {
+        return new Object[] {
+            round,
+            kind,
+            variant,
+            splits,
+            parallelism,
+            backfillAs,
+            complete,
+            rows,
+            seconds,
+            firstRowSeconds,
+            rowsPerSecond,
+            mbPerSecond,
+            opened,
+            openedPerSplit,
+            peak,
+            left,
+            heapPeakMb,
+            updates,
+            latencyP50,
+            latencyP99,
+            latencyMax
+        };
     }
 
     @Override

@@ -6,13 +6,13 @@ import org.apache.flink.table.api.ValidationException;
 
 import io.pgcdc.connector.source.PostgresDataSource;
 import io.pgcdc.connector.testbed.LogCapture;
+import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -217,11 +217,7 @@ class PostgresDataSourceFactoryITCase {
                 .contains("capture works")
                 .doesNotContain(PASSWORD);
         assertThat(problems).isEmpty();
-        assertThat(
-                        TestDatabase.await(
-                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .as("sessions left open: %s", db.connectorSessions())
-                .isTrue();
+        NothingLeft.noSessions(db);
         assertThat(db.slots()).isEmpty();
     }
 
@@ -285,27 +281,12 @@ class PostgresDataSourceFactoryITCase {
         assertThat(config.getDbzProperties().getProperty("database.tcpKeepAlive"))
                 .isEqualTo("true");
         assertThat(config.getDbzProperties().getProperty("poll.interval.ms")).isEqualTo("50");
-        assertThat(
-                        config.getTableFilters()
-                                .dataCollectionFilter()
-                                .isIncluded(
-                                        new io.debezium.relational.TableId(
-                                                null, "public", "orders")))
-                .isTrue();
-        assertThat(
-                        config.getTableFilters()
-                                .dataCollectionFilter()
-                                .isIncluded(
-                                        new io.debezium.relational.TableId(
-                                                null, "public", "order_archive")))
-                .isFalse();
+        assertThat(captures(config, "orders")).isTrue();
+        assertThat(captures(config, "order_archive")).isFalse();
         assertThat(source.supportedMetadataColumns())
                 .extracting(c -> c.getName())
                 .containsExactly("op_ts", "table_name", "database_name", "schema_name", "row_kind");
-        assertThat(
-                        TestDatabase.await(
-                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .isTrue();
+        NothingLeft.noSessions(db);
     }
 
     @Test
@@ -331,9 +312,13 @@ class PostgresDataSourceFactoryITCase {
                                 + " DECIMAL(8, 3)}, primaryKeys=id, options=()");
         assertThatThrownBy(() -> source.getMetadataAccessor().listSchemas("other_db"))
                 .hasMessageContaining("other_db");
-        assertThat(
-                        TestDatabase.await(
-                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .isTrue();
+        NothingLeft.noSessions(db);
+    }
+
+    /** Whether the configuration's table filter lets {@code public.<table>} through. */
+    private static boolean captures(PostgresSourceConfig config, String table) {
+        return config.getTableFilters()
+                .dataCollectionFilter()
+                .isIncluded(new io.debezium.relational.TableId(null, "public", table));
     }
 }

@@ -2,6 +2,7 @@ package io.pgcdc.connector.factory;
 
 import org.apache.flink.table.api.ValidationException;
 
+import io.pgcdc.connector.testbed.OtherConsumer;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.PostgresServer;
 import io.pgcdc.connector.testbed.SourceConfigs;
@@ -11,15 +12,11 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.postgresql.PGConnection;
-import org.postgresql.PGProperty;
 import org.postgresql.replication.PGReplicationStream;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.util.Collections;
 import java.util.Map;
-import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -158,23 +155,9 @@ class StartupChecksITCase {
                 "CREATE TABLE t (id INT PRIMARY KEY)",
                 "CREATE PUBLICATION other_pub FOR ALL TABLES",
                 "SELECT pg_create_logical_replication_slot('" + db.slotName() + "', 'pgoutput')");
-        Properties props = new Properties();
-        PGProperty.USER.set(props, db.server().user());
-        PGProperty.PASSWORD.set(props, db.server().password());
-        PGProperty.REPLICATION.set(props, "database");
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
-        PGProperty.PREFER_QUERY_MODE.set(props, "simple");
-        PGProperty.APPLICATION_NAME.set(props, "other-consumer");
-        try (Connection other = DriverManager.getConnection(db.server().jdbcUrl(db.name()), props);
+        try (Connection other = OtherConsumer.replicationConnection(db, "other-consumer");
                 PGReplicationStream stream =
-                        other.unwrap(PGConnection.class)
-                                .getReplicationAPI()
-                                .replicationStream()
-                                .logical()
-                                .withSlotName(db.slotName())
-                                .withSlotOption("proto_version", "1")
-                                .withSlotOption("publication_names", "other_pub")
-                                .start()) {
+                        OtherConsumer.startStreaming(other, db.slotName(), "other_pub")) {
             assertThat(
                             TestDatabase.await(
                                     java.time.Duration.ofSeconds(10),

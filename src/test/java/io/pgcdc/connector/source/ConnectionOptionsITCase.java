@@ -5,6 +5,7 @@ import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.util.ExceptionUtils;
 
 import io.pgcdc.connector.testbed.LogCapture;
+import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SourceConfigs;
@@ -65,20 +66,12 @@ class ConnectionOptionsITCase {
             PostgresDataSource source =
                     (PostgresDataSource) SourceConfigs.create(options(db, proxy));
             proxy.mode(TcpProxy.Mode.SILENT); // after the job's creation: its own connections hang
-            try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
-                Throwable failure = job.awaitFailure(BOUND);
-                assertThat(ExceptionUtils.stringifyException(failure))
-                        .contains("'connect.timeout' (2 s)");
-            }
+            assertThat(jobFailure(source)).contains("'connect.timeout' (2 s)");
             assertThat(proxy.silenced())
                     .as("connections left unanswered")
                     .isGreaterThanOrEqualTo(2);
         }
-        assertThat(
-                        TestDatabase.await(
-                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .as("sessions left: %s", db.connectorSessions())
-                .isTrue();
+        NothingLeft.noSessions(db);
     }
 
     @Test
@@ -89,19 +82,12 @@ class ConnectionOptionsITCase {
             options.put("scan.startup.mode", "latest-offset");
             PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
             proxy.mode(TcpProxy.Mode.SILENT_FOR_REPLICATION);
-            try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
-                Throwable failure = job.awaitFailure(BOUND);
-                assertThat(ExceptionUtils.stringifyException(failure)).contains("timed out");
-            }
+            assertThat(jobFailure(source)).contains("timed out");
             assertThat(proxy.silenced())
                     .as("replication connections left unanswered")
                     .isGreaterThanOrEqualTo(1);
         }
-        assertThat(
-                        TestDatabase.await(
-                                Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty()))
-                .as("sessions left: %s", db.connectorSessions())
-                .isTrue();
+        NothingLeft.noSessions(db);
     }
 
     @Test
@@ -211,6 +197,13 @@ class ConnectionOptionsITCase {
         options.put("jdbc.properties.sslmode", "disable");
         options.put("jdbc.properties.gssEncMode", "disable");
         return options;
+    }
+
+    /** Runs the source until its job fails, within BOUND: the failure and its causes, as text. */
+    private static String jobFailure(PostgresDataSource source) throws Exception {
+        try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
+            return ExceptionUtils.stringifyException(job.awaitFailure(BOUND));
+        }
     }
 
     private static int occurrences(String text, String part) {

@@ -42,9 +42,7 @@ class ForeignSlotsITCase {
             Map<String, String> before = other.slotStates();
             PostgresDataSource source =
                     StreamFaultsITCase.source(db, true); // backfill: slots of its own
-            PipelineJob job =
-                    PipelineJob.start(
-                            source.createSource(), 2, StreamFaultsITCase.restarts(), gate);
+            PipelineJob job = StreamFaultsITCase.startWithRestarts(source, 2, gate);
             StreamFaultsITCase.awaitStreaming(job, db);
             gate.failOnNextRecord();
             db.execute("INSERT INTO kv VALUES (1000001, 1, 'fails the task')");

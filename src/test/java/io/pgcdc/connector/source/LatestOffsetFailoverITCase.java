@@ -10,7 +10,6 @@ import io.pgcdc.connector.testbed.SinkGate;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TableWriter;
 import io.pgcdc.connector.testbed.TestDatabase;
-import io.pgcdc.connector.testbed.UpsertView;
 import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,12 +66,7 @@ class LatestOffsetFailoverITCase {
         try (LogCapture log =
                         LogCapture.logger(IncrementalSourceEnumerator.class.getName(), Level.INFO);
                 SinkGate gate = SinkGate.open();
-                PipelineJob job =
-                        PipelineJob.start(
-                                source.createSource(),
-                                parallelism,
-                                StreamFaultsITCase.restarts(),
-                                gate)) {
+                PipelineJob job = StreamFaultsITCase.startWithRestarts(source, parallelism, gate)) {
             assertThat(TestDatabase.await(TIMEOUT, () -> db.globalSlotReader() != null))
                     .as("streaming")
                     .isTrue();
@@ -89,17 +83,11 @@ class LatestOffsetFailoverITCase {
                 writer.awaitMoreSteps(300, TIMEOUT);
             }
 
-            Map<String, String> expected = UpsertView.inDatabase(db, WRITTEN_WHILE_STREAMING);
-            try {
-                job.await(
-                        "the sink to match the rows written while streaming",
-                        TIMEOUT,
-                        events -> UpsertView.of("kv", events.dataLines()).equals(expected));
-            } catch (AssertionError e) {
-                throw new AssertionError(
-                        UpsertView.difference(expected, UpsertView.of("kv", job.log().dataLines())),
-                        e);
-            }
+            StreamFaultsITCase.awaitSinkMatches(
+                    job,
+                    db,
+                    WRITTEN_WHILE_STREAMING,
+                    "the sink to match the rows written while streaming");
             assertThat(count(log.text(), STREAM_SPLIT_ASSIGNED))
                     .as(
                             "assignments of the stream split, the failover included (the restored"

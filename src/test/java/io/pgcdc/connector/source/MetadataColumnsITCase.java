@@ -31,19 +31,12 @@ class MetadataColumnsITCase {
         options.put("metadata.list", "op_ts,table_name,database_name,schema_name");
         options.put("table-id.include-database", "true");
         PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
-        assertThat(
-                        Arrays.stream(source.supportedMetadataColumns())
-                                .map(SupportedMetadataColumn::getName)
-                                .collect(Collectors.toList()))
+        assertThat(supportedMetadataColumns(source))
                 .containsExactlyInAnyOrder(
                         "op_ts", "table_name", "database_name", "schema_name", "row_kind");
 
         try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
-            job.await("snapshot row", Duration.ofMinutes(1), log -> log.dataCount() >= 1);
-            assertThat(
-                            TestDatabase.await(
-                                    Duration.ofMinutes(1), () -> db.globalSlotReader() != null))
-                    .isTrue();
+            job.awaitStreaming(db);
             long before =
                     db.queryLong("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint");
             db.execute("INSERT INTO t VALUES (2)");
@@ -77,18 +70,10 @@ class MetadataColumnsITCase {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t");
         options.put("metadata.list", "row_kind");
         PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
-        assertThat(
-                        Arrays.stream(source.supportedMetadataColumns())
-                                .map(SupportedMetadataColumn::getName)
-                                .collect(Collectors.toList()))
-                .contains("row_kind");
+        assertThat(supportedMetadataColumns(source)).contains("row_kind");
 
         try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
-            job.await("snapshot row", Duration.ofMinutes(1), log -> log.dataCount() >= 1);
-            assertThat(
-                            TestDatabase.await(
-                                    Duration.ofMinutes(1), () -> db.globalSlotReader() != null))
-                    .isTrue();
+            job.awaitStreaming(db);
             db.execute(
                     "INSERT INTO t VALUES (2, 'b')",
                     "UPDATE t SET v = 'c' WHERE id = 2",
@@ -100,5 +85,11 @@ class MetadataColumnsITCase {
                                     .collect(Collectors.toList()))
                     .containsExactly("+I", "+I", "+U", "-D");
         }
+    }
+
+    private static List<String> supportedMetadataColumns(PostgresDataSource source) {
+        return Arrays.stream(source.supportedMetadataColumns())
+                .map(SupportedMetadataColumn::getName)
+                .collect(Collectors.toList());
     }
 }

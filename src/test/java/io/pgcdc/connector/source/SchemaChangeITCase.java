@@ -7,6 +7,7 @@ import org.apache.flink.cdc.common.event.RenameColumnEvent;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Column;
 import org.apache.flink.cdc.common.schema.Schema;
+import org.apache.flink.cdc.common.types.DataType;
 import org.apache.flink.cdc.common.types.DataTypes;
 
 import io.pgcdc.connector.testbed.LogCapture;
@@ -44,16 +45,8 @@ class SchemaChangeITCase {
     void eachKindOfChangeIsAnnouncedBeforeTheRowsThatUseIt(TestDatabase db) throws Exception {
         create(db);
         try (PipelineJob job = PipelineJob.start(source(db, true), 1)) {
-            awaitStreaming(job, db);
-            db.execute(
-                    "ALTER TABLE t ADD COLUMN extra TEXT", "INSERT INTO t VALUES (3, 'c', 3, 'x')");
-            db.execute(
-                    "ALTER TABLE t RENAME COLUMN name TO title",
-                    "INSERT INTO t VALUES (4, 'd', 4, 'y')");
-            db.execute(
-                    "ALTER TABLE t ALTER COLUMN n TYPE BIGINT",
-                    "INSERT INTO t VALUES (5, 'e', 5000000000, 'z')");
-            db.execute("ALTER TABLE t DROP COLUMN extra", "INSERT INTO t VALUES (6, 'f', 6)");
+            job.awaitStreaming(db);
+            addRenameWidenAndDropEachBeforeARow(db, 5_000_000_000L);
             db.execute("UPDATE t SET title = 'ff' WHERE id = 6");
             job.await(
                     "the last update",
@@ -63,25 +56,13 @@ class SchemaChangeITCase {
             List<String> afterSnapshot = streamed(job.log().lines());
             assertThat(afterSnapshot)
                     .containsExactly(
-                            "SCHEMA "
-                                    + new AddColumnEvent(
-                                            T,
-                                            Collections.singletonList(
-                                                    AddColumnEvent.last(
-                                                            Column.physicalColumn(
-                                                                    "extra", DataTypes.STRING())))),
+                            added("extra", DataTypes.STRING()),
                             "+I public.t[3, c, 3, x]",
-                            "SCHEMA "
-                                    + new RenameColumnEvent(
-                                            T, Collections.singletonMap("name", "title")),
+                            renamed("name", "title"),
                             "+I public.t[4, d, 4, y]",
-                            "SCHEMA "
-                                    + new AlterColumnTypeEvent(
-                                            T,
-                                            Collections.singletonMap("n", DataTypes.BIGINT()),
-                                            Collections.singletonMap("n", DataTypes.INT())),
+                            retyped("n", DataTypes.INT(), DataTypes.BIGINT()),
                             "+I public.t[5, e, 5000000000, z]",
-                            "SCHEMA " + new DropColumnEvent(T, Collections.singletonList("extra")),
+                            dropped("extra"),
                             "+I public.t[6, f, 6]",
                             "-U public.t[6, null, null]",
                             "+U public.t[6, ff, 6]");
@@ -100,7 +81,7 @@ class SchemaChangeITCase {
     void aColumnDroppedAndAnotherAddedInItsPlaceIsNotARename(TestDatabase db) throws Exception {
         create(db); // name VARCHAR(20) is followed by n INT: drop n, add m INT between two rows
         try (PipelineJob job = PipelineJob.start(source(db, true), 1)) {
-            awaitStreaming(job, db);
+            job.awaitStreaming(db);
             db.execute(
                     "ALTER TABLE t DROP COLUMN n",
                     "ALTER TABLE t ADD COLUMN m INT",
@@ -117,17 +98,10 @@ class SchemaChangeITCase {
                     log -> log.dataLines().contains("+I public.t[4, d, 44]"));
             assertThat(streamed(job.log().lines()))
                     .containsExactly(
-                            "SCHEMA " + new DropColumnEvent(T, Collections.singletonList("n")),
-                            "SCHEMA "
-                                    + new AddColumnEvent(
-                                            T,
-                                            Collections.singletonList(
-                                                    AddColumnEvent.last(
-                                                            Column.physicalColumn(
-                                                                    "m", DataTypes.INT())))),
+                            dropped("n"),
+                            added("m", DataTypes.INT()),
                             "+I public.t[3, c, 33]",
-                            "SCHEMA "
-                                    + new RenameColumnEvent(T, Collections.singletonMap("m", "k")),
+                            renamed("m", "k"),
                             "+I public.t[4, d, 44]");
         }
     }
@@ -138,7 +112,7 @@ class SchemaChangeITCase {
         create(db);
         String savepoint;
         try (PipelineJob job = PipelineJob.start(source(db, true), 1)) {
-            awaitStreaming(job, db);
+            job.awaitStreaming(db);
             db.execute(
                     "ALTER TABLE t ADD COLUMN extra TEXT", "INSERT INTO t VALUES (3, 'c', 3, 'x')");
             job.await(
@@ -167,13 +141,7 @@ class SchemaChangeITCase {
             assertThat(lines.subList(1, lines.size()))
                     .containsExactly(
                             "+I public.t[4, d, 4, y]",
-                            "SCHEMA "
-                                    + new AddColumnEvent(
-                                            T,
-                                            Collections.singletonList(
-                                                    AddColumnEvent.last(
-                                                            Column.physicalColumn(
-                                                                    "more", DataTypes.INT())))),
+                            added("more", DataTypes.INT()),
                             "+I public.t[5, e, 5, z, 55]");
         }
     }
@@ -231,17 +199,9 @@ class SchemaChangeITCase {
             assertThat(lines.subList(1, lines.size()))
                     .containsExactly(
                             "+I public.t[3, c, 3]",
-                            "SCHEMA "
-                                    + new AddColumnEvent(
-                                            T,
-                                            Collections.singletonList(
-                                                    AddColumnEvent.last(
-                                                            Column.physicalColumn(
-                                                                    "extra", DataTypes.STRING())))),
+                            added("extra", DataTypes.STRING()),
                             "+I public.t[4, d, 4, x]",
-                            "SCHEMA "
-                                    + new RenameColumnEvent(
-                                            T, Collections.singletonMap("name", "title")),
+                            renamed("name", "title"),
                             "+I public.t[5, e, 5, y]");
         }
     }
@@ -250,16 +210,8 @@ class SchemaChangeITCase {
     void withSchemaChangesOffRowsKeepTheAnnouncedLayout(TestDatabase db) throws Exception {
         create(db);
         try (PipelineJob job = PipelineJob.start(source(db, false), 1)) {
-            awaitStreaming(job, db);
-            db.execute(
-                    "ALTER TABLE t ADD COLUMN extra TEXT", "INSERT INTO t VALUES (3, 'c', 3, 'x')");
-            db.execute(
-                    "ALTER TABLE t RENAME COLUMN name TO title",
-                    "INSERT INTO t VALUES (4, 'd', 4, 'y')");
-            db.execute(
-                    "ALTER TABLE t ALTER COLUMN n TYPE BIGINT",
-                    "INSERT INTO t VALUES (5, 'e', 5, 'z')");
-            db.execute("ALTER TABLE t DROP COLUMN extra", "INSERT INTO t VALUES (6, 'f', 6)");
+            job.awaitStreaming(db);
+            addRenameWidenAndDropEachBeforeARow(db, 5);
             job.await(
                     "the last row",
                     Duration.ofMinutes(1),
@@ -281,7 +233,7 @@ class SchemaChangeITCase {
         create(db);
         Throwable failure;
         try (PipelineJob job = PipelineJob.start(source(db, false), 1)) {
-            awaitStreaming(job, db);
+            job.awaitStreaming(db);
             db.execute(
                     "ALTER TABLE t ALTER COLUMN n TYPE BIGINT",
                     "INSERT INTO t VALUES (3, 'c', 5000000000)");
@@ -316,7 +268,7 @@ class SchemaChangeITCase {
         try (PipelineJob job =
                 PipelineJob.start(
                         ((PostgresDataSource) SourceConfigs.create(options)).createSource(), 1)) {
-            awaitStreaming(job, db);
+            job.awaitStreaming(db);
             db.execute(
                     "INSERT INTO wide (b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u,"
                         + " v) VALUES (2.5, 3.25, 'abc', 'xy', 'y', '2024-01-02 03:04:05.678',"
@@ -337,6 +289,50 @@ class SchemaChangeITCase {
                 "INSERT INTO t VALUES (1, 'a', 1), (2, 'b', 2)");
     }
 
+    /**
+     * On {@link #create}'s table: adds {@code extra TEXT}, renames {@code name} to {@code title},
+     * widens {@code n} to BIGINT and drops {@code extra}, each followed by a row of the new shape
+     * (ids 3 to 6); row 5 carries {@code widenedN}.
+     */
+    private static void addRenameWidenAndDropEachBeforeARow(TestDatabase db, long widenedN) {
+        db.execute("ALTER TABLE t ADD COLUMN extra TEXT", "INSERT INTO t VALUES (3, 'c', 3, 'x')");
+        db.execute(
+                "ALTER TABLE t RENAME COLUMN name TO title",
+                "INSERT INTO t VALUES (4, 'd', 4, 'y')");
+        db.execute(
+                "ALTER TABLE t ALTER COLUMN n TYPE BIGINT",
+                "INSERT INTO t VALUES (5, 'e', " + widenedN + ", 'z')");
+        db.execute("ALTER TABLE t DROP COLUMN extra", "INSERT INTO t VALUES (6, 'f', 6)");
+    }
+
+    /** The log line of a column of {@code t} added last. */
+    private static String added(String column, DataType type) {
+        return "SCHEMA "
+                + new AddColumnEvent(
+                        T,
+                        Collections.singletonList(
+                                AddColumnEvent.last(Column.physicalColumn(column, type))));
+    }
+
+    /** The log line of a column of {@code t} renamed. */
+    private static String renamed(String from, String to) {
+        return "SCHEMA " + new RenameColumnEvent(T, Collections.singletonMap(from, to));
+    }
+
+    /** The log line of a column of {@code t} whose type changed. */
+    private static String retyped(String column, DataType from, DataType to) {
+        return "SCHEMA "
+                + new AlterColumnTypeEvent(
+                        T,
+                        Collections.singletonMap(column, to),
+                        Collections.singletonMap(column, from));
+    }
+
+    /** The log line of a column of {@code t} dropped. */
+    private static String dropped(String column) {
+        return "SCHEMA " + new DropColumnEvent(T, Collections.singletonList(column));
+    }
+
     /** Lines after the snapshot's CREATE and two rows. */
     private static List<String> streamed(List<String> lines) {
         return lines.stream()
@@ -352,11 +348,5 @@ class SchemaChangeITCase {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t");
         options.put("schema-change.enabled", Boolean.toString(schemaChanges));
         return ((PostgresDataSource) SourceConfigs.create(options)).createSource();
-    }
-
-    private static void awaitStreaming(PipelineJob job, TestDatabase db) {
-        job.await("the snapshot", Duration.ofMinutes(1), log -> log.dataCount() >= 1);
-        assertThat(TestDatabase.await(Duration.ofMinutes(1), () -> db.globalSlotReader() != null))
-                .isTrue();
     }
 }

@@ -7,6 +7,7 @@ import org.apache.flink.cdc.common.event.RenameColumnEvent;
 import org.apache.flink.cdc.common.event.TableId;
 import org.apache.flink.cdc.common.schema.Column;
 import org.apache.flink.cdc.common.schema.Schema;
+import org.apache.flink.cdc.common.types.DataType;
 import org.apache.flink.cdc.common.types.DataTypes;
 
 import org.junit.jupiter.api.Test;
@@ -47,9 +48,7 @@ class SchemaEvolutionTest {
     void anInPlaceRenameOfTheSameTypeIsARename() {
         Schema described = schema("id", "title", "n");
         SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
-        assertThat(evolution.events())
-                .containsExactly(
-                        new RenameColumnEvent(T, Collections.singletonMap("name", "title")));
+        assertThat(evolution.events()).containsExactly(renamed("name", "title"));
         assertThat(evolution.result().getColumnNames()).containsExactly("id", "title", "n");
         assertThat(evolution.result().getColumn("title").get().getComment()).isEqualTo("the name");
     }
@@ -57,30 +56,19 @@ class SchemaEvolutionTest {
     @Test
     void aNewNameOfAnotherTypeAtTheSamePositionIsADropAndAnAdd() {
         Schema described =
-                Schema.newBuilder()
-                        .physicalColumn("id", DataTypes.INT().notNull())
-                        .physicalColumn("title", DataTypes.BIGINT())
+                idAnd().physicalColumn("title", DataTypes.BIGINT())
                         .physicalColumn("n", DataTypes.INT())
                         .build();
         SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
         assertThat(evolution.events())
-                .containsExactly(
-                        new DropColumnEvent(T, Collections.singletonList("name")),
-                        new AddColumnEvent(
-                                T,
-                                Collections.singletonList(
-                                        AddColumnEvent.after(
-                                                Column.physicalColumn("title", DataTypes.BIGINT()),
-                                                "id"))));
+                .containsExactly(dropped("name"), addedAfter("id", "title", DataTypes.BIGINT()));
         assertThat(evolution.result().getColumnNames()).containsExactly("id", "title", "n");
     }
 
     @Test
     void appendedColumnsAreAddedLastInOrder() {
         Schema described =
-                Schema.newBuilder()
-                        .physicalColumn("id", DataTypes.INT().notNull())
-                        .physicalColumn("name", DataTypes.STRING())
+                idAnd().physicalColumn("name", DataTypes.STRING())
                         .physicalColumn("n", DataTypes.INT())
                         .physicalColumn("a", DataTypes.DATE())
                         .physicalColumn("b", DataTypes.BOOLEAN().notNull())
@@ -102,19 +90,11 @@ class SchemaEvolutionTest {
 
     @Test
     void dropThenTypeChangeComeAsTwoEventsInThatOrder() {
-        Schema described =
-                Schema.newBuilder()
-                        .physicalColumn("id", DataTypes.INT().notNull())
-                        .physicalColumn("n", DataTypes.BIGINT())
-                        .build();
+        Schema described = idAnd().physicalColumn("n", DataTypes.BIGINT()).build();
         SchemaEvolution evolution = SchemaEvolution.between(T, KNOWN, described);
         assertThat(evolution.events())
                 .containsExactly(
-                        new DropColumnEvent(T, Collections.singletonList("name")),
-                        new AlterColumnTypeEvent(
-                                T,
-                                Collections.singletonMap("n", DataTypes.BIGINT()),
-                                Collections.singletonMap("n", DataTypes.INT())));
+                        dropped("name"), retyped("n", DataTypes.INT(), DataTypes.BIGINT()));
         assertThat(evolution.result().getColumnDataTypes())
                 .containsExactly(DataTypes.INT().notNull(), DataTypes.BIGINT());
     }
@@ -130,22 +110,13 @@ class SchemaEvolutionTest {
                         Collections.emptyMap(),
                         Collections.singleton("title"));
         assertThat(evolution.events())
-                .containsExactly(
-                        new DropColumnEvent(T, Collections.singletonList("name")),
-                        new AddColumnEvent(
-                                T,
-                                Collections.singletonList(
-                                        AddColumnEvent.after(
-                                                Column.physicalColumn("title", DataTypes.STRING()),
-                                                "id"))));
+                .containsExactly(dropped("name"), addedAfter("id", "title", DataTypes.STRING()));
     }
 
     @Test
     void theCatalogSaysRenamedEvenWhenTheTypeChangedToo() {
         Schema described =
-                Schema.newBuilder()
-                        .physicalColumn("id", DataTypes.INT().notNull())
-                        .physicalColumn("name", DataTypes.STRING())
+                idAnd().physicalColumn("name", DataTypes.STRING())
                         .physicalColumn("count", DataTypes.BIGINT())
                         .build();
         SchemaEvolution evolution =
@@ -157,11 +128,33 @@ class SchemaEvolutionTest {
                         Collections.emptySet());
         assertThat(evolution.events())
                 .containsExactly(
-                        new RenameColumnEvent(T, Collections.singletonMap("n", "count")),
-                        new AlterColumnTypeEvent(
-                                T,
-                                Collections.singletonMap("count", DataTypes.BIGINT()),
-                                Collections.singletonMap("count", DataTypes.INT())));
+                        renamed("n", "count"),
+                        retyped("count", DataTypes.INT(), DataTypes.BIGINT()));
+    }
+
+    /** A described schema's builder, its first column {@code id INT NOT NULL} as in KNOWN. */
+    private static Schema.Builder idAnd() {
+        return Schema.newBuilder().physicalColumn("id", DataTypes.INT().notNull());
+    }
+
+    private static DropColumnEvent dropped(String column) {
+        return new DropColumnEvent(T, Collections.singletonList(column));
+    }
+
+    private static AddColumnEvent addedAfter(String after, String column, DataType type) {
+        return new AddColumnEvent(
+                T,
+                Collections.singletonList(
+                        AddColumnEvent.after(Column.physicalColumn(column, type), after)));
+    }
+
+    private static RenameColumnEvent renamed(String from, String to) {
+        return new RenameColumnEvent(T, Collections.singletonMap(from, to));
+    }
+
+    private static AlterColumnTypeEvent retyped(String column, DataType from, DataType to) {
+        return new AlterColumnTypeEvent(
+                T, Collections.singletonMap(column, to), Collections.singletonMap(column, from));
     }
 
     private static Schema schema(String... names) {

@@ -2,6 +2,7 @@ package io.pgcdc.connector.source;
 
 import org.apache.flink.cdc.common.event.AddColumnEvent;
 
+import io.pgcdc.connector.testbed.FaultMatrix;
 import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
@@ -11,8 +12,6 @@ import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.Map;
@@ -30,20 +29,14 @@ class SnapshotFaultsITCase {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
-    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
-    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    @FaultMatrix.EachCombination
     void aSplitQueryFailsMidResult(int parallelism, boolean backfill, TestDatabase db)
             throws Exception {
         TableWriter.createTable(db, 300_000);
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "150000");
         options.put("scan.snapshot.fetch.size", "10"); // a split's rows come in 15,000 round trips
-        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
-        try (PipelineJob job =
-                PipelineJob.start(
-                        source(options).createSource(),
-                        parallelism,
-                        StreamFaultsITCase.restarts())) {
+        try (PipelineJob job = start(options, parallelism, backfill)) {
             // the backend reading a split, its transaction and cursor open between two fetches
             String reading =
                     "datname = current_database() AND application_name LIKE 'pgcdc-snapshot-%' AND"
@@ -76,8 +69,7 @@ class SnapshotFaultsITCase {
         }
     }
 
-    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
-    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    @FaultMatrix.EachCombination
     void aTableDroppedWhileItIsSnapshottedIsSkipped(
             int parallelism, boolean backfill, TestDatabase db) throws Exception {
         db.execute(
@@ -89,16 +81,8 @@ class SnapshotFaultsITCase {
         options.put(
                 "scan.incremental.snapshot.chunk.size",
                 "10"); // 2,000 splits of b: it takes a while
-        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
-        try (PipelineJob job =
-                PipelineJob.start(
-                        source(options).createSource(),
-                        parallelism,
-                        StreamFaultsITCase.restarts())) {
-            job.await(
-                    "a part of b",
-                    TIMEOUT,
-                    log -> UpsertView.of("b", log.dataLines()).size() >= 200);
+        try (PipelineJob job = start(options, parallelism, backfill)) {
+            awaitRowsOf(job, "b", 200, "a part of b");
             db.execute(
                     "DROP TABLE b"); // waits for the split being read, then the rest of b is gone
             int readOfB = UpsertView.of("b", job.log().dataLines()).size();
@@ -120,31 +104,19 @@ class SnapshotFaultsITCase {
         }
     }
 
-    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
-    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
+    @FaultMatrix.EachCombination
     void columnsAddedAndDroppedWhileATableIsSnapshotted(
             int parallelism, boolean backfill, TestDatabase db) throws Exception {
         TableWriter.createTable(db, 20_000);
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "10");
         options.put("schema-change.enabled", "true");
-        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
-        try (PipelineJob job =
-                PipelineJob.start(
-                        source(options).createSource(),
-                        parallelism,
-                        StreamFaultsITCase.restarts())) {
-            job.await(
-                    "a part of the snapshot",
-                    TIMEOUT,
-                    log -> UpsertView.of("kv", log.dataLines()).size() >= 200);
+        try (PipelineJob job = start(options, parallelism, backfill)) {
+            awaitRowsOf(job, "kv", 200, "a part of the snapshot");
             // not TEXT: a TEXT column dropped and another added in its place before the stream
             // sees the table cannot be told from a rename (see README, schema evolution)
             db.execute("ALTER TABLE kv ADD COLUMN extra INT DEFAULT 7");
-            job.await(
-                    "more of the snapshot",
-                    TIMEOUT,
-                    log -> UpsertView.of("kv", log.dataLines()).size() >= 2_000);
+            awaitRowsOf(job, "kv", 2_000, "more of the snapshot");
             db.execute("ALTER TABLE kv DROP COLUMN note");
             assertThat(UpsertView.of("kv", job.log().dataLines()).size())
                     .as("read before the drop")
@@ -178,7 +150,18 @@ class SnapshotFaultsITCase {
         }
     }
 
-    private static PostgresDataSource source(Map<String, String> options) {
-        return (PostgresDataSource) SourceConfigs.create(options);
+    /** The scenario's job: backfill as the matrix says, restarts as in the stream faults. */
+    private static PipelineJob start(Map<String, String> options, int parallelism, boolean backfill)
+            throws Exception {
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        return PipelineJob.start(
+                ((PostgresDataSource) SourceConfigs.create(options)).createSource(),
+                parallelism,
+                StreamFaultsITCase.restarts());
+    }
+
+    /** Waits until the sink holds at least {@code rows} distinct rows of the table. */
+    private static void awaitRowsOf(PipelineJob job, String table, int rows, String what) {
+        job.await(what, TIMEOUT, log -> UpsertView.of(table, log.dataLines()).size() >= rows);
     }
 }

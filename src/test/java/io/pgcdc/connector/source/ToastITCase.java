@@ -27,22 +27,17 @@ class ToastITCase {
     private static final String BIG =
             "(SELECT string_agg(md5(i::text), '') FROM generate_series(1, 3000) i)";
 
+    /** An update of the row that leaves its TOASTed column {@code doc} as it is. */
+    private static final String UPDATE_BESIDE_DOC = "UPDATE docs SET n = n + 1 WHERE id = 1";
+
     @Test
     void replicaIdentityFullGivesTheUnchangedValue(TestDatabase db) throws Exception {
         create(db, true);
         String big = db.query("SELECT doc FROM docs WHERE id = 1").get(0).get(0);
         try (PipelineJob job = PipelineJob.start(source(db, "fail"), 1)) {
-            awaitStreaming(job, db);
-            db.execute("UPDATE docs SET n = n + 1 WHERE id = 1");
-            job.await(
-                    "the update",
-                    Duration.ofMinutes(1),
-                    log -> log.dataLines().stream().anyMatch(l -> l.startsWith("+U")));
-            String after =
-                    job.log().dataLines().stream()
-                            .filter(l -> l.startsWith("+U"))
-                            .findFirst()
-                            .get();
+            job.awaitStreaming(db);
+            db.execute(UPDATE_BESIDE_DOC);
+            String after = awaitTheUpdate(job);
             assertThat(after)
                     .isEqualTo("+U public.docs[1, 2, " + big + "]")
                     .doesNotContain("__debezium_unavailable_value");
@@ -54,8 +49,8 @@ class ToastITCase {
         create(db, false);
         Throwable failure;
         try (PipelineJob job = PipelineJob.start(source(db, "fail"), 1)) {
-            awaitStreaming(job, db);
-            db.execute("UPDATE docs SET n = n + 1 WHERE id = 1");
+            job.awaitStreaming(db);
+            db.execute(UPDATE_BESIDE_DOC);
             failure = catchThrowable(() -> job.awaitFinished(Duration.ofMinutes(1)));
             assertThat(job.log().dataLines())
                     .noneMatch(l -> l.contains("__debezium_unavailable_value"));
@@ -79,12 +74,9 @@ class ToastITCase {
     void nullModeEmitsNullNotThePlaceholder(TestDatabase db) throws Exception {
         create(db, false);
         try (PipelineJob job = PipelineJob.start(source(db, "null"), 1)) {
-            awaitStreaming(job, db);
-            db.execute("UPDATE docs SET n = n + 1 WHERE id = 1");
-            job.await(
-                    "the update",
-                    Duration.ofMinutes(1),
-                    log -> log.dataLines().stream().anyMatch(l -> l.startsWith("+U")));
+            job.awaitStreaming(db);
+            db.execute(UPDATE_BESIDE_DOC);
+            awaitTheUpdate(job);
             assertThat(job.log().dataLines()).contains("+U public.docs[1, 2, null]");
         }
     }
@@ -104,15 +96,18 @@ class ToastITCase {
                 .isGreaterThan(0);
     }
 
+    /** Waits for the update's after image (+U) and returns its line. */
+    private static String awaitTheUpdate(PipelineJob job) {
+        job.await(
+                "the update",
+                Duration.ofMinutes(1),
+                log -> log.dataLines().stream().anyMatch(l -> l.startsWith("+U")));
+        return job.log().dataLines().stream().filter(l -> l.startsWith("+U")).findFirst().get();
+    }
+
     private static PostgresPipelineSource source(TestDatabase db, String mode) {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.docs");
         options.put("toast.unchanged-value.mode", mode);
         return ((PostgresDataSource) SourceConfigs.create(options)).createSource();
-    }
-
-    private static void awaitStreaming(PipelineJob job, TestDatabase db) {
-        job.await("the snapshot", Duration.ofMinutes(1), log -> log.dataCount() >= 1);
-        assertThat(TestDatabase.await(Duration.ofMinutes(1), () -> db.globalSlotReader() != null))
-                .isTrue();
     }
 }

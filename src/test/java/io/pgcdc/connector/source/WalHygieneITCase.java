@@ -117,10 +117,11 @@ class WalHygieneITCase {
         }
     }
 
-    private static String slot(TestDatabase db, String column) {
+    /** A column of the user's slot in pg_replication_slots, or an expression over its columns. */
+    private static String slot(TestDatabase db, String expression) {
         return db.query(
                         "SELECT "
-                                + column
+                                + expression
                                 + " FROM pg_replication_slots WHERE slot_name = '"
                                 + db.slotName()
                                 + "'")
@@ -129,34 +130,10 @@ class WalHygieneITCase {
     }
 
     private static boolean lsnAtLeast(TestDatabase db, String column, String lsn) {
-        return "t"
-                .equals(
-                        db.query(
-                                        "SELECT "
-                                                + column
-                                                + " >= '"
-                                                + lsn
-                                                + "'::pg_lsn FROM pg_replication_slots"
-                                                + " WHERE slot_name = '"
-                                                + db.slotName()
-                                                + "'")
-                                .get(0)
-                                .get(0));
+        return "t".equals(slot(db, column + " >= '" + lsn + "'::pg_lsn"));
     }
 
     private static boolean lsnAfter(TestDatabase db, String column, String lsn) {
-        return "t"
-                .equals(
-                        db.query(
-                                        "SELECT "
-                                                + column
-                                                + " > '"
-                                                + lsn
-                                                + "'::pg_lsn FROM pg_replication_slots"
-                                                + " WHERE slot_name = '"
-                                                + db.slotName()
-                                                + "'")
-                                .get(0)
-                                .get(0));
+        return "t".equals(slot(db, column + " > '" + lsn + "'::pg_lsn"));
     }
 }

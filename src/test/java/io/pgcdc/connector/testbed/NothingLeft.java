@@ -83,6 +83,16 @@ public final class NothingLeft {
                 .isEqualTo(expectedSlots);
     }
 
+    /**
+     * Within {@link #DEADLINE} no session is left on the database, labelled or not (the harness's
+     * aside): the check where no job ran, or where one failed.
+     */
+    public static void noSessions(TestDatabase db) {
+        assertThat(TestDatabase.await(DEADLINE, () -> db.connectorSessions().isEmpty()))
+                .as("sessions left %s later: %s", DEADLINE, db.connectorSessions())
+                .isTrue();
+    }
+
     /** Sessions labelled as the connector's: ours (pgcdc-*) and Debezium's replication ones. */
     public static Map<Integer, String> labelledSessions(TestDatabase db) {
         Map<Integer, String> labelled = new HashMap<>();

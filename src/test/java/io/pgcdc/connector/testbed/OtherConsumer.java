@@ -42,25 +42,41 @@ public final class OtherConsumer implements AutoCloseable {
     /** Holds the named slot (one of the consumer's) active: a replication stream reads it. */
     public OtherConsumer streamFrom(String slot) throws SQLException {
         db.execute("CREATE PUBLICATION other_consumer FOR ALL TABLES");
+        replication = replicationConnection(db, "test-harness");
+        stream = startStreaming(replication, slot, "other_consumer");
+        return this;
+    }
+
+    /** A replication connection to the database, its session labelled {@code applicationName}. */
+    public static Connection replicationConnection(TestDatabase db, String applicationName)
+            throws SQLException {
         Properties props = new Properties();
         PGProperty.USER.set(props, db.server().user());
         PGProperty.PASSWORD.set(props, db.server().password());
-        PGProperty.APPLICATION_NAME.set(props, "test-harness");
+        PGProperty.APPLICATION_NAME.set(props, applicationName);
         PGProperty.REPLICATION.set(props, "database");
-        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "12");
+        // a walsender takes simple queries only; given a minimum version, pgjdbc sends its
+        // session settings at startup rather than as queries
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
         PGProperty.PREFER_QUERY_MODE.set(props, "simple");
-        replication = DriverManager.getConnection(db.server().jdbcUrl(db.name()), props);
-        stream =
-                replication
-                        .unwrap(PGConnection.class)
-                        .getReplicationAPI()
-                        .replicationStream()
-                        .logical()
-                        .withSlotName(slot)
-                        .withSlotOption("proto_version", "1")
-                        .withSlotOption("publication_names", "other_consumer")
-                        .start();
-        return this;
+        return DriverManager.getConnection(db.server().jdbcUrl(db.name()), props);
+    }
+
+    /**
+     * Streams the logical slot over the connection, pgoutput with the publication: from then on the
+     * slot is active, held by this session's walsender.
+     */
+    public static PGReplicationStream startStreaming(
+            Connection replication, String slot, String publication) throws SQLException {
+        return replication
+                .unwrap(PGConnection.class)
+                .getReplicationAPI()
+                .replicationStream()
+                .logical()
+                .withSlotName(slot)
+                .withSlotOption("proto_version", "1")
+                .withSlotOption("publication_names", publication)
+                .start();
     }
 
     /**

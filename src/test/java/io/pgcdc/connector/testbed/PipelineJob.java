@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /**
  * Runs a source on a local MiniCluster with checkpointing and collects its events into an {@link
  * EventLog}. Closing cancels the job and waits for it to end.
@@ -186,6 +188,18 @@ public final class PipelineJob implements AutoCloseable {
                         + String.join(
                                 "\n", lines.subList(Math.max(0, lines.size() - 200), lines.size())),
                 failure.get());
+    }
+
+    /**
+     * Waits for the snapshot's first row, then for a walsender to stream the user's slot, a minute
+     * each: a change written from then on is streamed.
+     */
+    public void awaitStreaming(TestDatabase db) {
+        Duration timeout = Duration.ofMinutes(1);
+        await("the first snapshot row", timeout, events -> events.dataCount() >= 1);
+        assertThat(TestDatabase.await(timeout, () -> db.globalSlotReader() != null))
+                .as("the stream reads slot %s", db.slotName())
+                .isTrue();
     }
 
     /** Waits until the job ends by itself (bounded sources). */

@@ -46,16 +46,6 @@ public final class PostgresServer {
             String adminDatabase,
             String user,
             String password,
-            EmbeddedPostgres embedded) {
-        this(host, port, adminDatabase, user, password, embedded, null, null);
-    }
-
-    private PostgresServer(
-            String host,
-            int port,
-            String adminDatabase,
-            String user,
-            String password,
             EmbeddedPostgres embedded,
             java.util.Map<String, String> restartOverrides,
             java.nio.file.Path restartDirectory) {
@@ -98,6 +88,8 @@ public final class PostgresServer {
                     database,
                     envOr("PG_TEST_USER", "postgres"),
                     envOr("PG_TEST_PASSWORD", "postgres"),
+                    null,
+                    null,
                     null);
         }
         return embedded(java.util.Collections.emptyMap());
@@ -258,7 +250,7 @@ public final class PostgresServer {
         try {
             EmbeddedPostgres pg = builder(overrides).start();
             return new PostgresServer(
-                    "localhost", pg.getPort(), "postgres", "postgres", "postgres", pg);
+                    "localhost", pg.getPort(), "postgres", "postgres", "postgres", pg, null, null);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded PostgreSQL", e);
         }
