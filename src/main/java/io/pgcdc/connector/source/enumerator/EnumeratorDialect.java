@@ -9,8 +9,13 @@ import org.apache.flink.cdc.connectors.base.source.reader.external.JdbcSourceFet
 import org.apache.flink.cdc.connectors.postgres.source.PostgresDialect;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 
+import io.debezium.connector.postgresql.connection.PostgresConnection;
 import io.debezium.jdbc.JdbcConnection;
+import io.debezium.relational.TableId;
+import io.debezium.relational.history.TableChanges.TableChange;
 import io.pgcdc.connector.fetch.ChangingTableChunkSplitter;
+
+import java.util.List;
 
 /**
  * postgres-cdc's dialect as the enumerator's split assigners and chunk splitter use it: every
@@ -27,10 +32,23 @@ final class EnumeratorDialect extends PostgresDialect {
     private static final long serialVersionUID = 1L;
 
     private final transient EnumeratorConnections connections;
+    private final transient BatchedSchemaReader schemas;
 
     EnumeratorDialect(PostgresSourceConfig config, EnumeratorConnections connections) {
         super(config);
         this.connections = connections;
+        this.schemas = new BatchedSchemaReader(config.getDatabaseList().get(0));
+    }
+
+    /** A table's schema for the chunk splitter, read in batches ({@link BatchedSchemaReader}). */
+    @Override
+    public TableChange queryTableSchema(JdbcConnection jdbc, TableId tableId) {
+        return schemas.schemaOf((PostgresConnection) jdbc, tableId);
+    }
+
+    /** The tables the snapshot planner asks for next, in order: read with the next miss. */
+    void readAhead(List<TableId> tables) {
+        schemas.readAhead(tables);
     }
 
     @Override

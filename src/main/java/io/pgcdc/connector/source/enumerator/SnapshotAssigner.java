@@ -1,6 +1,5 @@
 package io.pgcdc.connector.source.enumerator;
 
-import org.apache.flink.cdc.connectors.base.dialect.JdbcDataSourceDialect;
 import org.apache.flink.cdc.connectors.base.source.assigner.AssignerStatus;
 import org.apache.flink.cdc.connectors.base.source.assigner.splitter.ChunkSplitter;
 import org.apache.flink.cdc.connectors.base.source.assigner.state.ChunkSplitterState;
@@ -63,7 +62,7 @@ final class SnapshotAssigner {
 
     private final PostgresSourceConfig config;
     private final int parallelism;
-    private final JdbcDataSourceDialect dialect;
+    private final EnumeratorDialect dialect;
     private final OffsetFactory offsetFactory;
     private final boolean caseSensitive;
 
@@ -98,7 +97,7 @@ final class SnapshotAssigner {
     private SnapshotAssigner(
             PostgresSourceConfig config,
             int parallelism,
-            JdbcDataSourceDialect dialect,
+            EnumeratorDialect dialect,
             OffsetFactory offsetFactory,
             SnapshotPendingSplitsState state) {
         this.config = config;
@@ -156,7 +155,7 @@ final class SnapshotAssigner {
     static SnapshotAssigner fresh(
             PostgresSourceConfig config,
             int parallelism,
-            JdbcDataSourceDialect dialect,
+            EnumeratorDialect dialect,
             OffsetFactory offsetFactory) {
         SnapshotPendingSplitsState empty =
                 new SnapshotPendingSplitsState(
@@ -178,7 +177,7 @@ final class SnapshotAssigner {
     static SnapshotAssigner restored(
             PostgresSourceConfig config,
             int parallelism,
-            JdbcDataSourceDialect dialect,
+            EnumeratorDialect dialect,
             OffsetFactory offsetFactory,
             SnapshotPendingSplitsState state) {
         return new SnapshotAssigner(config, parallelism, dialect, offsetFactory, state);
@@ -348,7 +347,18 @@ final class SnapshotAssigner {
             if (splitter.hasNextChunk()) {
                 return splitter.getCurrentSplittingTableId();
             }
-            return remainingTables.isEmpty() ? null : remainingTables.iterator().next();
+            if (remainingTables.isEmpty()) {
+                return null;
+            }
+            List<TableId> upcoming = new ArrayList<>(BatchedSchemaReader.BATCH_SIZE);
+            for (TableId table : remainingTables) {
+                if (upcoming.size() == BatchedSchemaReader.BATCH_SIZE) {
+                    break;
+                }
+                upcoming.add(table);
+            }
+            dialect.readAhead(upcoming);
+            return upcoming.get(0);
         }
     }
 

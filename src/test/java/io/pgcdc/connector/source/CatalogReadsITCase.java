@@ -1,0 +1,128 @@
+package io.pgcdc.connector.source;
+
+import io.pgcdc.connector.testbed.PipelineJob;
+import io.pgcdc.connector.testbed.PostgresServer;
+import io.pgcdc.connector.testbed.SourceConfigs;
+import io.pgcdc.connector.testbed.TestDatabase;
+import io.pgcdc.connector.testbed.TestDatabases;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Whole databases: the catalog statements a job runs (counted by {@code pg_stat_statements}: table,
+ * column, key and type lookups) grow linearly with the number of tables it captures, for the
+ * snapshot and for each table's first streamed change. Counted at 20, 40 and 80 tables: the cost of
+ * each table added between 40 and 80 may not exceed that of each table added between 20 and 40 (a
+ * catalog read of all captured tables per table doubles it).
+ */
+class CatalogReadsITCase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CatalogReadsITCase.class);
+    private static final Duration TIMEOUT = Duration.ofMinutes(3);
+    private static final int ROWS = 3;
+
+    /** The statements that read the catalog; the test's own statements name none of these. */
+    private static final String CATALOG_STATEMENT =
+            "pg_catalog|information_schema|pg_class|pg_attribute|pg_index|pg_type|pg_namespace";
+
+    @Test
+    void catalogStatementsPerTableStayConstantAsTablesGrow() throws Exception {
+        Assumptions.assumeTrue(System.getenv("PG_TEST_URL") == null, "needs a server of its own");
+        PostgresServer server =
+                PostgresServer.startSeparate(
+                        Map.of("shared_preload_libraries", "pg_stat_statements"));
+        try {
+            long at20 = catalogStatements(server, 20);
+            long at40 = catalogStatements(server, 40);
+            long at80 = catalogStatements(server, 80);
+            double perTableFrom20 = (at40 - at20) / 20.0;
+            double perTableFrom40 = (at80 - at40) / 40.0;
+            LOG.info(
+                    "catalog statements: {} at 20 tables, {} at 40, {} at 80; per table added:"
+                            + " {} from 20 to 40, {} from 40 to 80",
+                    at20,
+                    at40,
+                    at80,
+                    perTableFrom20,
+                    perTableFrom40);
+            assertThat(perTableFrom40)
+                    .as(
+                            "catalog statements per table added from 40 to 80 tables (%s at 20, %s"
+                                    + " at 40, %s at 80)",
+                            at20, at40, at80)
+                    .isLessThanOrEqualTo(perTableFrom20 * 1.25 + 1);
+        } finally {
+            server.close();
+        }
+    }
+
+    /**
+     * Snapshots {@code tables} tables of {@link #ROWS} rows, then streams one transaction that
+     * updates a row in each, and returns the catalog statements the server ran in that database
+     * meanwhile.
+     */
+    private static long catalogStatements(PostgresServer server, int tables) throws Exception {
+        TestDatabase db = TestDatabases.create(server);
+        try {
+            List<String> ddl = new ArrayList<>();
+            ddl.add("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            List<String> updates = new ArrayList<>();
+            for (int i = 0; i < tables; i++) {
+                ddl.add("CREATE TABLE t" + i + " (id INT PRIMARY KEY, v TEXT)");
+                ddl.add(
+                        "INSERT INTO t"
+                                + i
+                                + " SELECT g, 'v' FROM generate_series(1, "
+                                + ROWS
+                                + ") g");
+                updates.add("UPDATE t" + i + " SET v = 'changed' WHERE id = 1");
+            }
+            db.execute(ddl.toArray(new String[0]));
+            db.query("SELECT pg_stat_statements_reset()");
+
+            Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t\\d+");
+            PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
+            try (PipelineJob job = PipelineJob.start(source.createSource(), 1)) {
+                job.await(
+                        "the snapshot of " + tables + " tables",
+                        TIMEOUT,
+                        log -> log.dataLines().size() >= tables * ROWS);
+                job.awaitStreaming(db);
+                try (Connection c = db.connect()) {
+                    c.setAutoCommit(false);
+                    try (Statement s = c.createStatement()) {
+                        for (String update : updates) {
+                            s.execute(update);
+                        }
+                    }
+                    c.commit();
+                }
+                job.await(
+                        "one update in each of " + tables + " tables",
+                        TIMEOUT,
+                        log ->
+                                log.dataLines().stream().filter(l -> l.startsWith("+U ")).count()
+                                        >= tables);
+            }
+            return db.queryLong(
+                    "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d"
+                            + " ON d.oid = s.dbid WHERE d.datname = current_database() AND"
+                            + " s.query ~* '"
+                            + CATALOG_STATEMENT
+                            + "' AND s.query !~* 'pg_stat_statements'");
+        } finally {
+            TestDatabases.drop(db);
+        }
+    }
+}
