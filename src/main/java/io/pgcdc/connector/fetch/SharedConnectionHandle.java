@@ -1,9 +1,11 @@
 package io.pgcdc.connector.fetch;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.VisibleForTesting;
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
 import io.debezium.connector.postgresql.connection.PostgresConnection;
+import io.debezium.jdbc.JdbcConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +41,16 @@ public final class SharedConnectionHandle extends LiteralNamePostgresConnection 
                 newPostgresValueConverterBuilder(config),
                 applicationName,
                 jdbcConfig -> physical);
+        this.physical = physical;
+    }
+
+    /**
+     * Without Debezium's type registry, which needs a pgjdbc session: for tests whose physical
+     * connection is a stub.
+     */
+    @VisibleForTesting
+    SharedConnectionHandle(JdbcConfiguration config, Connection physical, String applicationName) {
+        super(config, null, applicationName, jdbcConfig -> physical);
         this.physical = physical;
     }
 

@@ -1,9 +1,11 @@
 package io.pgcdc.connector.fetch;
 
 import org.apache.flink.annotation.Internal;
+import org.apache.flink.annotation.VisibleForTesting;
 import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
 
 import io.debezium.connector.postgresql.PostgresConnectorConfig;
+import io.debezium.jdbc.JdbcConfiguration;
 import io.pgcdc.connector.config.ConnectAttempts;
 import io.pgcdc.connector.config.ConnectionSettings;
 import io.pgcdc.connector.resource.ConnectionLedger;
@@ -54,6 +56,22 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
     }
 
     /**
+     * Over sessions the factory opens, without Debezium's type registry: for tests whose session is
+     * a stub, not pgjdbc's. Connect it with {@link #connectCounted}.
+     */
+    @VisibleForTesting
+    TrackedPostgresConnection(
+            JdbcConfiguration jdbc,
+            String role,
+            ConnectionLedger ledger,
+            ConnectionFactory factory) {
+        super(jdbc, null, ConnectionSettings.applicationName(role), factory);
+        this.role = role;
+        this.initialRole = role;
+        this.ledger = ledger;
+    }
+
+    /**
      * Opens a connection now, with {@code connect.max-retries} (see {@link ConnectAttempts}); a
      * failure leaves nothing open and names the options to check.
      */
@@ -74,14 +92,7 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
                         } catch (RuntimeException e) {
                             throw asConnectFailure(e);
                         }
-                        try {
-                            connection.connect();
-                        } catch (SQLException | RuntimeException e) {
-                            connection.close();
-                            throw e;
-                        }
-                        connection.markCounted();
-                        return connection;
+                        return connectCounted(connection);
                     });
         } catch (SQLException e) {
             String hint =
@@ -99,6 +110,23 @@ public final class TrackedPostgresConnection extends LiteralNamePostgresConnecti
                             + ")",
                     e);
         }
+    }
+
+    /**
+     * Connects the session, counted in the ledger from then on; a failure closes the connection and
+     * is thrown.
+     */
+    @VisibleForTesting
+    static TrackedPostgresConnection connectCounted(TrackedPostgresConnection connection)
+            throws SQLException {
+        try {
+            connection.connect();
+        } catch (SQLException | RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+        connection.markCounted();
+        return connection;
     }
 
     /** Debezium wraps a failed connect in a runtime exception; the SQL failure is what counts. */

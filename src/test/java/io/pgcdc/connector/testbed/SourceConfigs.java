@@ -5,7 +5,14 @@ import org.apache.flink.cdc.common.factories.DataSourceFactory;
 import org.apache.flink.cdc.common.factories.Factory;
 import org.apache.flink.cdc.common.factories.FactoryHelper;
 import org.apache.flink.cdc.common.source.DataSource;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfig;
+import org.apache.flink.cdc.connectors.postgres.source.config.PostgresSourceConfigFactory;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -46,5 +53,34 @@ public final class SourceConfigs {
                         new Configuration(),
                         SourceConfigs.class.getClassLoader());
         return factory("postgres").createDataSource(context);
+    }
+
+    /**
+     * A subtask's config for a server that does not exist: nothing listens on its port on the
+     * loopback address, so a connect is refused at once, and it is not retried. For unit tests of
+     * what an owner does when it cannot connect.
+     */
+    public static PostgresSourceConfig withoutServer(int subtask) {
+        PostgresSourceConfigFactory factory = new PostgresSourceConfigFactory();
+        factory.hostname(InetAddress.getLoopbackAddress().getHostAddress());
+        factory.port(unusedPort());
+        factory.username("cdc");
+        factory.password("cdc-secret");
+        factory.database("shop");
+        factory.tableList("public\\.orders");
+        factory.slotName("job_slot");
+        factory.decodingPluginName("pgoutput");
+        factory.connectMaxRetries(0);
+        factory.connectTimeout(Duration.ofSeconds(2));
+        return factory.create(subtask);
+    }
+
+    /** A loopback port nothing listens on (it was free a moment ago). */
+    private static int unusedPort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }
