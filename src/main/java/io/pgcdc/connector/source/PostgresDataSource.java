@@ -161,6 +161,13 @@ public class PostgresDataSource implements DataSource {
         // what Avro does not allow, failing the split when two tables meet (a\b and a+b both
         // become a_b). Nothing here is Avro; the names stay as they are.
         props.putIfAbsent("schema.name.adjustment.mode", "none");
+        // A stream resuming from an offset searches the WAL on one walsender session and starts
+        // again on a new one, often before the first has released the slot; Debezium then waited
+        // 10 s. A second between attempts, for the same minute, unless the user set either.
+        if (!props.containsKey("slot.retry.delay.ms") && !props.containsKey("slot.max.retries")) {
+            props.setProperty("slot.retry.delay.ms", "1000");
+            props.setProperty("slot.max.retries", "60");
+        }
         // The enumerator prepares the publication (see Publication). Debezium's filtered mode
         // would reset it to the table filter of each replication connection (a backfill's: one
         // table), so Debezium only ever finds it ready.
