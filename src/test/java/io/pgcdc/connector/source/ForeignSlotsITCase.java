@@ -42,7 +42,9 @@ class ForeignSlotsITCase {
             Map<String, String> before = other.slotStates();
             PostgresDataSource source =
                     StreamFaultsITCase.source(db, true); // backfill: slots of its own
-            PipelineJob job = StreamFaultsITCase.startWithRestarts(source, 2, gate);
+            PipelineJob job =
+                    PipelineJob.start(
+                            source.createSource(), 2, StreamFaultsITCase.restarts(), gate);
             StreamFaultsITCase.awaitStreaming(job, db);
             gate.failOnNextRecord();
             db.execute("INSERT INTO kv VALUES (1000001, 1, 'fails the task')");

@@ -1,6 +1,6 @@
 package io.pgcdc.connector.source;
 
-import io.pgcdc.connector.testbed.FaultMatrix;
+import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
 import io.pgcdc.connector.testbed.SinkGate;
@@ -10,6 +10,8 @@ import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +39,8 @@ class SlotConfirmationITCase {
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
     private static final int SNAPSHOT_ROWS = 3_000;
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aFailoverRightAfterTheSlotFirstMovesLosesNothing(
             int parallelism, boolean backfill, TestDatabase db) throws Exception {
         TableWriter.createTable(db, SNAPSHOT_ROWS);
@@ -52,7 +55,12 @@ class SlotConfirmationITCase {
 
         try (SinkGate gate = SinkGate.open().delayEachRecord(Duration.ofMillis(1));
                 TableWriter writer = TableWriter.start(db, 100_000);
-                PipelineJob job = StreamFaultsITCase.startWithRestarts(source, parallelism, gate)) {
+                PipelineJob job =
+                        PipelineJob.start(
+                                source.createSource(),
+                                parallelism,
+                                StreamFaultsITCase.restarts(),
+                                gate)) {
             // the snapshot takes a few checkpoints (1 ms a row at the gate); the writer fills the
             // WAL meanwhile
             job.await(
@@ -83,7 +91,8 @@ class SlotConfirmationITCase {
             gate.delayEachRecord(Duration.ZERO);
             writer.awaitMoreSteps(200, TIMEOUT);
             writer.close();
-            StreamFaultsITCase.awaitSinkMatchesTableThenNothingLeft(job, db);
+            StreamFaultsITCase.awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
         }
     }
 

@@ -2,7 +2,6 @@ package io.pgcdc.connector.source;
 
 import org.apache.flink.cdc.common.event.AddColumnEvent;
 
-import io.pgcdc.connector.testbed.FaultMatrix;
 import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
@@ -12,6 +11,8 @@ import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Duration;
 import java.util.Map;
@@ -29,14 +30,20 @@ class SnapshotFaultsITCase {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(3);
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aSplitQueryFailsMidResult(int parallelism, boolean backfill, TestDatabase db)
             throws Exception {
         TableWriter.createTable(db, 300_000);
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "150000");
         options.put("scan.snapshot.fetch.size", "10"); // a split's rows come in 15,000 round trips
-        try (PipelineJob job = start(options, parallelism, backfill)) {
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        try (PipelineJob job =
+                PipelineJob.start(
+                        source(options).createSource(),
+                        parallelism,
+                        StreamFaultsITCase.restarts())) {
             // the backend reading a split, its transaction and cursor open between two fetches
             String reading =
                     "datname = current_database() AND application_name LIKE 'pgcdc-snapshot-%' AND"
@@ -69,7 +76,8 @@ class SnapshotFaultsITCase {
         }
     }
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aTableDroppedWhileItIsSnapshottedIsSkipped(
             int parallelism, boolean backfill, TestDatabase db) throws Exception {
         db.execute(
@@ -81,8 +89,16 @@ class SnapshotFaultsITCase {
         options.put(
                 "scan.incremental.snapshot.chunk.size",
                 "10"); // 2,000 splits of b: it takes a while
-        try (PipelineJob job = start(options, parallelism, backfill)) {
-            awaitRowsOf(job, "b", 200, "a part of b");
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        try (PipelineJob job =
+                PipelineJob.start(
+                        source(options).createSource(),
+                        parallelism,
+                        StreamFaultsITCase.restarts())) {
+            job.await(
+                    "a part of b",
+                    TIMEOUT,
+                    log -> UpsertView.of("b", log.dataLines()).size() >= 200);
             db.execute(
                     "DROP TABLE b"); // waits for the split being read, then the rest of b is gone
             int readOfB = UpsertView.of("b", job.log().dataLines()).size();
@@ -104,19 +120,31 @@ class SnapshotFaultsITCase {
         }
     }
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void columnsAddedAndDroppedWhileATableIsSnapshotted(
             int parallelism, boolean backfill, TestDatabase db) throws Exception {
         TableWriter.createTable(db, 20_000);
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.kv");
         options.put("scan.incremental.snapshot.chunk.size", "10");
         options.put("schema-change.enabled", "true");
-        try (PipelineJob job = start(options, parallelism, backfill)) {
-            awaitRowsOf(job, "kv", 200, "a part of the snapshot");
+        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
+        try (PipelineJob job =
+                PipelineJob.start(
+                        source(options).createSource(),
+                        parallelism,
+                        StreamFaultsITCase.restarts())) {
+            job.await(
+                    "a part of the snapshot",
+                    TIMEOUT,
+                    log -> UpsertView.of("kv", log.dataLines()).size() >= 200);
             // not TEXT: a TEXT column dropped and another added in its place before the stream
             // sees the table cannot be told from a rename (see README, schema evolution)
             db.execute("ALTER TABLE kv ADD COLUMN extra INT DEFAULT 7");
-            awaitRowsOf(job, "kv", 2_000, "more of the snapshot");
+            job.await(
+                    "more of the snapshot",
+                    TIMEOUT,
+                    log -> UpsertView.of("kv", log.dataLines()).size() >= 2_000);
             db.execute("ALTER TABLE kv DROP COLUMN note");
             assertThat(UpsertView.of("kv", job.log().dataLines()).size())
                     .as("read before the drop")
@@ -150,18 +178,7 @@ class SnapshotFaultsITCase {
         }
     }
 
-    /** The scenario's job: backfill as the matrix says, restarts as in the stream faults. */
-    private static PipelineJob start(Map<String, String> options, int parallelism, boolean backfill)
-            throws Exception {
-        options.put("scan.incremental.snapshot.backfill.skip", String.valueOf(!backfill));
-        return PipelineJob.start(
-                ((PostgresDataSource) SourceConfigs.create(options)).createSource(),
-                parallelism,
-                StreamFaultsITCase.restarts());
-    }
-
-    /** Waits until the sink holds at least {@code rows} distinct rows of the table. */
-    private static void awaitRowsOf(PipelineJob job, String table, int rows, String what) {
-        job.await(what, TIMEOUT, log -> UpsertView.of(table, log.dataLines()).size() >= rows);
+    private static PostgresDataSource source(Map<String, String> options) {
+        return (PostgresDataSource) SourceConfigs.create(options);
     }
 }

@@ -2,11 +2,9 @@ package io.pgcdc.connector.source;
 
 import org.apache.flink.configuration.Configuration;
 
-import io.pgcdc.connector.testbed.FaultMatrix;
 import io.pgcdc.connector.testbed.NothingLeft;
 import io.pgcdc.connector.testbed.PipelineJob;
 import io.pgcdc.connector.testbed.PostgresExtension;
-import io.pgcdc.connector.testbed.SinkGate;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TableWriter;
 import io.pgcdc.connector.testbed.TestDatabase;
@@ -14,6 +12,8 @@ import io.pgcdc.connector.testbed.UpsertView;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +36,8 @@ class StreamFaultsITCase {
     static final int SNAPSHOT_ROWS = 300;
     static final String SELECT = "SELECT id, v, note FROM kv";
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void theWalsenderOfOurSlotIsTerminated(int parallelism, boolean backfill, TestDatabase db)
             throws Exception {
         createKv(db);
@@ -60,11 +61,13 @@ class StreamFaultsITCase {
                         .isTrue();
                 writer.awaitMoreSteps(100, TIMEOUT);
             }
-            awaitSinkMatchesTableThenNothingLeft(job, db);
+            awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
         }
     }
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aLongTransactionCommitsWhileCheckpointsRunAndTheStreamFailsHalfWayThroughIt(
             int parallelism, boolean backfill, TestDatabase db, @TempDir Path markers)
             throws Exception {
@@ -88,11 +91,13 @@ class StreamFaultsITCase {
                     .isEqualTo(1);
             Files.createFile(release);
             db.execute("INSERT INTO kv VALUES (200000, 0, 'after')");
-            awaitSinkMatchesTableThenNothingLeft(job, db);
+            awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
         }
     }
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void stoppedWithASavepointAndResumed30sLaterWithWritesInBetween(
             int parallelism, boolean backfill, TestDatabase db, @TempDir Path savepoints)
             throws Exception {
@@ -133,7 +138,8 @@ class StreamFaultsITCase {
         }
     }
 
-    @FaultMatrix.EachCombination
+    @ParameterizedTest(name = "parallelism {0}, backfill {1}")
+    @MethodSource("io.pgcdc.connector.testbed.FaultMatrix#combinations")
     void aTaskFailsMidStream(
             int parallelism, boolean backfill, TestDatabase db, @TempDir Path markers)
             throws Exception {
@@ -149,7 +155,8 @@ class StreamFaultsITCase {
                         .isTrue();
                 writer.awaitMoreSteps(100, TIMEOUT);
             }
-            awaitSinkMatchesTableThenNothingLeft(job, db);
+            awaitSinkMatchesTable(job, db);
+            NothingLeft.afterClosing(job, db);
         }
     }
 
@@ -182,35 +189,14 @@ class StreamFaultsITCase {
                 .isTrue();
     }
 
-    /** A scenario's job with the sink behind the gate, restarts allowed. */
-    static PipelineJob startWithRestarts(PostgresDataSource source, int parallelism, SinkGate gate)
-            throws Exception {
-        return PipelineJob.start(source.createSource(), parallelism, restarts(), gate);
-    }
-
-    /**
-     * The end of a scenario: writes have stopped, the sink converges to exactly the table's rows,
-     * and once the job is closed nothing of ours is left.
-     */
-    static void awaitSinkMatchesTableThenNothingLeft(PipelineJob job, TestDatabase db)
-            throws Exception {
-        awaitSinkMatchesTable(job, db);
-        NothingLeft.afterClosing(job, db);
-    }
-
     /** Writes have stopped: the sink converges to exactly the table's rows. */
     static void awaitSinkMatchesTable(PipelineJob job, TestDatabase db) {
-        awaitSinkMatches(job, db, SELECT, "the sink to match the table");
-    }
-
-    /**
-     * The sink converges to exactly the rows of a query on kv; if not, fails showing the
-     * difference.
-     */
-    static void awaitSinkMatches(PipelineJob job, TestDatabase db, String select, String what) {
-        Map<String, String> expected = UpsertView.inDatabase(db, select);
+        Map<String, String> expected = UpsertView.inDatabase(db, SELECT);
         try {
-            job.await(what, TIMEOUT, log -> UpsertView.of("kv", log.dataLines()).equals(expected));
+            job.await(
+                    "the sink to match the table",
+                    TIMEOUT,
+                    log -> UpsertView.of("kv", log.dataLines()).equals(expected));
         } catch (AssertionError e) {
             throw new AssertionError(
                     UpsertView.difference(expected, UpsertView.of("kv", job.log().dataLines())), e);
