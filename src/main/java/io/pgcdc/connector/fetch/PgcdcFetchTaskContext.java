@@ -318,7 +318,9 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     /** Debezium's settings for one split: snapshot splits read one table with a backfill slot. */
     private PostgresConnectorConfig connectorConfigFor(
             SourceSplitBase split, PostgresSourceConfig postgresConfig) {
-        Configuration.Builder builder = postgresConfig.getDbzConnectorConfig().getConfig().edit();
+        // the raw configuration: building Debezium's config first would compile the whole
+        // include list (one pattern per captured table) for every split
+        Configuration.Builder builder = postgresConfig.getDbzConfiguration().edit();
         if (split.isSnapshotSplit()) {
             // the backfill slot belongs to the reader, which drops it when it closes
             TableId table = split.asSnapshotSplit().getTableId();
