@@ -53,10 +53,24 @@ class CancelMidStatementITCase {
             } catch (AssertionError e) {
                 LOG.info("EXPERIMENT " + e.getMessage().split("\n")[0]);
             }
-            logSessionsAndSlots(db, "before rollback");
+            LOG.info(
+                    "EXPERIMENT before rollback "
+                            + db.query(
+                                    "SELECT pid, application_name, state, wait_event_type,"
+                                        + " left(query,60) FROM pg_stat_activity WHERE datname ="
+                                        + " current_database()")
+                            + " slots "
+                            + db.slots());
             blocker.rollback();
             Thread.sleep(2000);
-            logSessionsAndSlots(db, "after rollback");
+            LOG.info(
+                    "EXPERIMENT after rollback "
+                            + db.query(
+                                    "SELECT pid, application_name, state, wait_event_type,"
+                                        + " left(query,60) FROM pg_stat_activity WHERE datname ="
+                                        + " current_database()")
+                            + " slots "
+                            + db.slots());
         }
         assertThat(TestDatabase.await(NothingLeft.DEADLINE, () -> db.slots().size() > 1))
                 .as("a slot other than the user's after the transaction ended: %s", db.slots())
@@ -81,20 +95,6 @@ class CancelMidStatementITCase {
             NothingLeft.afterClosing(job, db); // the lock is still held
             locker.rollback();
         }
-    }
-
-    /** The database's sessions and slots, as an EXPERIMENT line of the log. */
-    private static void logSessionsAndSlots(TestDatabase db, String when) {
-        LOG.info(
-                "EXPERIMENT "
-                        + when
-                        + " "
-                        + db.query(
-                                "SELECT pid, application_name, state, wait_event_type,"
-                                        + " left(query,60) FROM pg_stat_activity WHERE datname ="
-                                        + " current_database()")
-                        + " slots "
-                        + db.slots());
     }
 
     private static void createUserSlot(TestDatabase db) {

@@ -117,11 +117,10 @@ class WalHygieneITCase {
         }
     }
 
-    /** A column of the user's slot in pg_replication_slots, or an expression over its columns. */
-    private static String slot(TestDatabase db, String expression) {
+    private static String slot(TestDatabase db, String column) {
         return db.query(
                         "SELECT "
-                                + expression
+                                + column
                                 + " FROM pg_replication_slots WHERE slot_name = '"
                                 + db.slotName()
                                 + "'")
@@ -130,10 +129,34 @@ class WalHygieneITCase {
     }
 
     private static boolean lsnAtLeast(TestDatabase db, String column, String lsn) {
-        return "t".equals(slot(db, column + " >= '" + lsn + "'::pg_lsn"));
+        return "t"
+                .equals(
+                        db.query(
+                                        "SELECT "
+                                                + column
+                                                + " >= '"
+                                                + lsn
+                                                + "'::pg_lsn FROM pg_replication_slots"
+                                                + " WHERE slot_name = '"
+                                                + db.slotName()
+                                                + "'")
+                                .get(0)
+                                .get(0));
     }
 
     private static boolean lsnAfter(TestDatabase db, String column, String lsn) {
-        return "t".equals(slot(db, column + " > '" + lsn + "'::pg_lsn"));
+        return "t"
+                .equals(
+                        db.query(
+                                        "SELECT "
+                                                + column
+                                                + " > '"
+                                                + lsn
+                                                + "'::pg_lsn FROM pg_replication_slots"
+                                                + " WHERE slot_name = '"
+                                                + db.slotName()
+                                                + "'")
+                                .get(0)
+                                .get(0));
     }
 }

@@ -20,7 +20,6 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -47,9 +46,17 @@ class ChunkSplitterNullEndITCase {
     })
     void aRestoredStatePastTheRemainingRowsEndsWithAnUnboundedChunk(
             String nextChunkStart, String path, TestDatabase db) throws Exception {
-        try (Splitting splitting = Splitting.restoredAt(db, nextChunkStart, 7)) {
-            ChunkSplitter splitter = splitting.open();
-            TableId table = splitting.table;
+        PostgresSourceConfig config = textKeyedTable(db);
+        EnumeratorConnections connections = new EnumeratorConnections(config);
+        EnumeratorDialect dialect = new EnumeratorDialect(config, connections);
+        TableId table = dialect.discoverDataCollections(config).get(0);
+        ChunkSplitter splitter =
+                dialect.createChunkSplitter(
+                        config,
+                        new ChunkSplitterState(
+                                table, ChunkSplitterState.ChunkBound.middleOf(nextChunkStart), 7));
+        try {
+            splitter.open();
             List<SnapshotSplit> splits = new ArrayList<>();
             assertThatCode(() -> splitToTheEnd(splitter, table, splits))
                     .as(
@@ -70,6 +77,9 @@ class ChunkSplitterNullEndITCase {
                                     "SELECT k FROM t WHERE k >= '"
                                             + nextChunkStart
                                             + "' ORDER BY k"));
+        } finally {
+            splitter.close();
+            connections.close();
         }
     }
 
@@ -81,9 +91,13 @@ class ChunkSplitterNullEndITCase {
     })
     void theTableTailDeletedWhileSplittingEndsWithAnUnboundedChunk(
             String deleted, String path, TestDatabase db) throws Exception {
-        try (Splitting splitting = Splitting.fromTheStart(db)) {
-            ChunkSplitter splitter = splitting.open();
-            TableId table = splitting.table;
+        PostgresSourceConfig config = textKeyedTable(db);
+        EnumeratorConnections connections = new EnumeratorConnections(config);
+        EnumeratorDialect dialect = new EnumeratorDialect(config, connections);
+        TableId table = dialect.discoverDataCollections(config).get(0);
+        ChunkSplitter splitter = dialect.createChunkSplitter(config);
+        try {
+            splitter.open();
             List<SnapshotSplit> splits = new ArrayList<>(splitter.generateSplits(table));
             splits.addAll(splitter.generateSplits(table));
             assertThat(splitter.hasNextChunk()).as("unevenly split: one chunk at a time").isTrue();
@@ -99,51 +113,9 @@ class ChunkSplitterNullEndITCase {
             assertThat(keysIn(db, splits))
                     .as("the table's rows, each in one split")
                     .containsExactlyElementsOf(keys(db, "SELECT k FROM t ORDER BY k"));
-        }
-    }
-
-    /** A chunk splitter of {@link #textKeyedTable} on the enumerator's connections. */
-    private static final class Splitting implements AutoCloseable {
-
-        final TableId table;
-        private final EnumeratorConnections connections;
-        private final ChunkSplitter splitter;
-
-        private Splitting(TestDatabase db, Function<TableId, ChunkSplitterState> state) {
-            PostgresSourceConfig config = textKeyedTable(db);
-            connections = new EnumeratorConnections(config);
-            EnumeratorDialect dialect = new EnumeratorDialect(config, connections);
-            table = dialect.discoverDataCollections(config).get(0);
-            splitter = dialect.createChunkSplitter(config, state.apply(table));
-        }
-
-        static Splitting fromTheStart(TestDatabase db) {
-            return new Splitting(db, table -> ChunkSplitterState.NO_SPLITTING_TABLE_STATE);
-        }
-
-        /** As restored from a state whose next chunk has that start and id. */
-        static Splitting restoredAt(TestDatabase db, String nextChunkStart, int nextChunkId) {
-            return new Splitting(
-                    db,
-                    table ->
-                            new ChunkSplitterState(
-                                    table,
-                                    ChunkSplitterState.ChunkBound.middleOf(nextChunkStart),
-                                    nextChunkId));
-        }
-
-        ChunkSplitter open() {
-            splitter.open();
-            return splitter;
-        }
-
-        @Override
-        public void close() throws Exception {
-            try {
-                splitter.close();
-            } finally {
-                connections.close();
-            }
+        } finally {
+            splitter.close();
+            connections.close();
         }
     }
 
