@@ -9,12 +9,12 @@ import io.debezium.relational.Tables;
 import io.debezium.relational.history.TableChanges.TableChange;
 import io.debezium.relational.history.TableChanges.TableChangeType;
 import io.pgcdc.connector.config.SqlStates;
+import io.pgcdc.connector.config.TableIds;
 
 import javax.annotation.concurrent.ThreadSafe;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -51,7 +51,7 @@ final class BatchedSchemaReader {
 
     /** The tables the planner will ask for next, in order; the first is the next one. */
     synchronized void readAhead(List<TableId> tables) {
-        this.upcoming = new ArrayList<>(tables.subList(0, Math.min(tables.size(), BATCH_SIZE)));
+        this.upcoming = new ArrayList<>(tables);
     }
 
     /**
@@ -85,31 +85,32 @@ final class BatchedSchemaReader {
     }
 
     private void read(PostgresConnection jdbc, Set<TableId> wanted) {
-        Set<List<String>> names = new HashSet<>();
+        Set<TableId> names = new HashSet<>();
         for (TableId id : wanted) {
-            names.add(name(id));
+            names.add(TableIds.withoutCatalog(id));
         }
         Tables tables = new Tables();
         try {
-            jdbc.readSchema(tables, database, null, id -> names.contains(name(id)), null, false);
+            jdbc.readSchema(
+                    tables,
+                    database,
+                    null,
+                    id -> names.contains(TableIds.withoutCatalog(id)),
+                    null,
+                    false);
         } catch (SQLException e) {
             throw new FlinkRuntimeException(
                     "Failed to read the schemas of " + wanted.size() + " tables", e);
         }
-        Map<List<String>, Table> byName = new HashMap<>();
+        Map<TableId, Table> byName = new HashMap<>();
         for (TableId id : tables.tableIds()) {
-            byName.put(name(id), tables.forTable(id));
+            byName.put(TableIds.withoutCatalog(id), tables.forTable(id));
         }
         for (TableId id : wanted) {
-            Table table = byName.get(name(id));
+            Table table = byName.get(TableIds.withoutCatalog(id));
             if (table != null) {
                 batch.put(id, new TableChange(TableChangeType.CREATE, table));
             }
         }
-    }
-
-    /** Schema and table name: the catalog part of a table id differs between discovery paths. */
-    private static List<String> name(TableId id) {
-        return Arrays.asList(id.schema(), id.table());
     }
 }
