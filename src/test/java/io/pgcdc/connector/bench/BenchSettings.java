@@ -29,6 +29,11 @@ final class BenchSettings {
     final boolean warmup; // bench.warmup [true]: one short unmeasured run per variant first
     final Duration timeout; // bench.timeout-minutes [30] per snapshot
     final Path out; // bench.out [target/bench]
+    final List<String> phases; // bench.phases [snapshot,stream,tables,throughput]
+    final List<Integer> tables; // bench.tables [100,1000,10000]: the tables phase's table counts
+    final int tablesParallelism; // bench.tables.parallelism [2]
+    final int throughputRows; // bench.throughput.rows [1000000]: rows of the one big transaction
+    final int throughputTxns; // bench.throughput.txns [100000]: one-row transactions
 
     private BenchSettings(java.util.function.BiFunction<String, String, String> get) {
         rows = Long.parseLong(get.apply("rows", "2000000"));
@@ -49,10 +54,19 @@ final class BenchSettings {
         warmup = Boolean.parseBoolean(get.apply("warmup", "true"));
         timeout = Duration.ofMinutes(Long.parseLong(get.apply("timeout-minutes", "30")));
         out = Paths.get(get.apply("out", "target/bench"));
+        phases = BenchMain.words(get.apply("phases", "snapshot,stream,tables,throughput"));
+        tables = BenchMain.ints(get.apply("tables", "100,1000,10000"));
+        tablesParallelism = Integer.parseInt(get.apply("tables.parallelism", "2"));
+        throughputRows = Integer.parseInt(get.apply("throughput.rows", "1000000"));
+        throughputTxns = Integer.parseInt(get.apply("throughput.txns", "100000"));
     }
 
     static BenchSettings fromSystemProperties() {
         return new BenchSettings((key, fallback) -> System.getProperty("bench." + key, fallback));
+    }
+
+    boolean runs(String phase) {
+        return phases.contains(phase);
     }
 
     /** Settings from a map (tests), falling back to the defaults. */
@@ -86,7 +100,17 @@ final class BenchSettings {
                 + streamUpdates
                 + "@"
                 + streamRate
-                + "/s out="
+                + "/s tables="
+                + tables
+                + "@p"
+                + tablesParallelism
+                + " throughput="
+                + throughputRows
+                + "x1,"
+                + throughputTxns
+                + "x1 phases="
+                + phases
+                + " out="
                 + out;
     }
 }
