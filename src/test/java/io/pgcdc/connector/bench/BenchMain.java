@@ -59,58 +59,70 @@ public final class BenchMain {
         System.exit(0);
     }
 
-    /** Runs the benchmark and writes its report; returns the results. */
+    /** Runs the benchmark's phases ({@code bench.phases}); returns the results. */
     static List<BenchResult> run(BenchSettings settings) throws Exception {
         System.out.println("bench: " + settings);
+        List<BenchResult> results = new ArrayList<>();
         TestDatabase db = TestDatabases.create(PostgresServer.get());
         try {
-            long bytes = createTable(db, settings.rows);
-            BenchMain bench = new BenchMain(settings, db, bytes);
-            if (settings.warmup) {
-                // the first job in the JVM pays for class loading and JIT: not measured
-                for (String variant : settings.variants) {
-                    bench.runSnapshot(
-                            0, variant, settings.splits.get(0), 1, false, Duration.ofSeconds(5));
+            if (settings.runs("snapshot") || settings.runs("stream")) {
+                long bytes = createTable(db, settings.rows);
+                BenchMain bench = new BenchMain(settings, db, bytes);
+                if (settings.runs("snapshot")) {
+                    results.addAll(bench.snapshots());
                 }
-            }
-            List<BenchResult> results = new ArrayList<>();
-            for (int round = 1; round <= settings.rounds; round++) {
-                for (int splits : settings.splits) {
-                    for (int parallelism : settings.parallelisms) {
-                        for (boolean backfill : settings.backfills) {
-                            if (backfill
-                                    && !settings.backfillOnSplits.isEmpty()
-                                    && !settings.backfillOnSplits.contains(splits)) {
-                                continue;
-                            }
-                            for (String variant : settings.variants) {
-                                if (variant.equals("B")
-                                        && !settings.stockDefaultSplits.contains(splits)) {
-                                    continue; // B at 500 ms per split: only where asked
-                                }
-                                Duration window =
-                                        variant.equals("A") ? Duration.ZERO : settings.window;
-                                results.add(
-                                        bench.runSnapshot(
-                                                round,
-                                                variant,
-                                                splits,
-                                                parallelism,
-                                                backfill,
-                                                window));
-                            }
-                        }
+                if (settings.runs("stream")) {
+                    for (String variant : settings.streamVariants) {
+                        results.add(bench.runStream(variant));
                     }
                 }
-                results.add(bench.runCopy(round));
             }
-            for (String variant : settings.streamVariants) {
-                results.add(bench.runStream(variant));
+            if (settings.runs("throughput")) {
+                results.addAll(StreamThroughputPhase.run(settings, db));
             }
-            return results;
         } finally {
             TestDatabases.drop(db);
         }
+        if (settings.runs("tables")) {
+            results.addAll(TablesPhase.run(settings));
+        }
+        return results;
+    }
+
+    /** The snapshot phase: every configuration's variants and the COPY baseline, per round. */
+    private List<BenchResult> snapshots() throws Exception {
+        if (settings.warmup) {
+            // the first job in the JVM pays for class loading and JIT: not measured
+            for (String variant : settings.variants) {
+                runSnapshot(0, variant, settings.splits.get(0), 1, false, Duration.ofSeconds(5));
+            }
+        }
+        List<BenchResult> results = new ArrayList<>();
+        for (int round = 1; round <= settings.rounds; round++) {
+            for (int splits : settings.splits) {
+                for (int parallelism : settings.parallelisms) {
+                    for (boolean backfill : settings.backfills) {
+                        if (backfill
+                                && !settings.backfillOnSplits.isEmpty()
+                                && !settings.backfillOnSplits.contains(splits)) {
+                            continue;
+                        }
+                        for (String variant : settings.variants) {
+                            if (variant.equals("B")
+                                    && !settings.stockDefaultSplits.contains(splits)) {
+                                continue; // B at 500 ms per split: only where asked
+                            }
+                            Duration window = variant.equals("A") ? Duration.ZERO : settings.window;
+                            results.add(
+                                    runSnapshot(
+                                            round, variant, splits, parallelism, backfill, window));
+                        }
+                    }
+                }
+            }
+            results.add(runCopy(round));
+        }
+        return results;
     }
 
     /** A table of ~200-byte rows of mixed types; returns its size in bytes. */
@@ -154,7 +166,7 @@ public final class BenchMain {
                 options,
                 parallelism,
                 (run, client, sampler, start) -> {
-                    awaitCondition(
+                    BenchJobs.await(
                             () ->
                                     run.rows.get() >= settings.rows
                                             || (windowed
@@ -316,7 +328,7 @@ public final class BenchMain {
             s.execute("SET synchronous_commit = on");
             // updates count once the stream reads the slot (the stream split starts after a
             // checkpoint)
-            awaitCondition(
+            BenchJobs.await(
                     () -> db.globalSlotReader(db.slotName() + "_" + variant.toLowerCase()) != null,
                     Duration.ofMinutes(2),
                     client);
@@ -340,7 +352,7 @@ public final class BenchMain {
         }
         long expected = ticks * perTick;
         result.updates = (int) expected;
-        awaitCondition(() -> run.latencies().size() >= expected, Duration.ofMinutes(5), client);
+        BenchJobs.await(() -> run.latencies().size() >= expected, Duration.ofMinutes(5), client);
         List<Long> latencies = run.latencies();
         Collections.sort(latencies);
         result.latencyP50 = latencies.get(latencies.size() / 2);
@@ -383,22 +395,6 @@ public final class BenchMain {
         result.peak = 1;
         System.out.println("bench: " + result + " (" + bytes[0] / 1_000_000 + " MB of COPY text)");
         return result;
-    }
-
-    private static void awaitCondition(
-            java.util.function.BooleanSupplier condition, Duration timeout, JobClient client)
-            throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("bench: timed out after " + timeout);
-            }
-            if (client != null && client.getJobExecutionResult().isDone()) {
-                client.getJobExecutionResult().get(); // throws the job's failure
-                throw new IllegalStateException("bench: the job ended early");
-            }
-            Thread.sleep(20);
-        }
     }
 
     private static void resetHeapPeak() {

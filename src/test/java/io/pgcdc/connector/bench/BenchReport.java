@@ -1,6 +1,8 @@
 package io.pgcdc.connector.bench;
 
 import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -46,6 +48,8 @@ final class BenchReport {
                 StandardCharsets.UTF_8);
         connectionsPlot(results, out.resolve("connections.png"));
         throughputPlot(results, out.resolve("rows-per-second.png"));
+        tablesPlot(results, out.resolve("tables.png"));
+        streamThroughputPlot(results, out.resolve("stream-throughput.png"));
         return markdown;
     }
 
@@ -54,52 +58,55 @@ final class BenchReport {
      */
     static String markdown(BenchSettings settings, List<BenchResult> results) {
         StringBuilder md = new StringBuilder();
-        md.append(
-                String.format(
-                        Locale.ROOT,
-                        "Benchmark: %,d rows, %d round(s). A = pgcdc, B = stock dialect (Debezium"
-                            + " defaults), B50 = stock with `debezium.poll.interval.ms: 50`, C ="
-                            + " COPY TO STDOUT. rows/s counts from the first row to the last. A"
-                            + " stock run still snapshotting %d s after its first row is stopped"
-                            + " and measured over that window; its snapshot time (~) is the"
-                            + " estimate at that rate.%n%n",
-                        settings.rows,
-                        settings.rounds,
-                        settings.window.getSeconds()));
-        md.append(
-                "| configuration | variant | snapshot s | first row s | rows/s | MB/s | opened |"
-                        + " opened/split | peak | left | heap MB | A/B | A/B50 | A/C |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-        Map<String, List<BenchResult>> byConfig = new LinkedHashMap<>();
-        for (BenchResult r : results) {
-            if (!r.kind.equals("stream")) {
-                byConfig.computeIfAbsent(r.config() + "|" + r.variant, k -> new ArrayList<>())
-                        .add(r);
-            }
-        }
-        for (List<BenchResult> runs : byConfig.values()) {
-            BenchResult first = runs.get(0);
-            boolean partial = runs.stream().anyMatch(r -> !r.complete);
+        if (results.stream().anyMatch(r -> r.kind.equals("snapshot") || r.kind.equals("copy"))) {
             md.append(
                     String.format(
                             Locale.ROOT,
-                            "| %s | %s | %s%.1f | %.1f | %,.0f | %.1f | %.0f | %.3f | %.0f | %.0f |"
-                                    + " %.0f | %s | %s | %s |%n",
-                            first.config(),
-                            first.variant,
-                            partial ? "~" : "",
-                            median(runs, r -> r.seconds),
-                            median(runs, r -> r.firstRowSeconds),
-                            median(runs, r -> r.rowsPerSecond),
-                            median(runs, r -> r.mbPerSecond),
-                            median(runs, r -> r.opened),
-                            median(runs, r -> r.openedPerSplit),
-                            median(runs, r -> r.peak),
-                            median(runs, r -> r.left),
-                            median(runs, r -> r.heapPeakMb),
-                            first.variant.equals("A") ? ratio(results, first, "B") : "",
-                            first.variant.equals("A") ? ratio(results, first, "B50") : "",
-                            first.variant.equals("A") ? ratio(results, first, "C") : ""));
+                            "Benchmark: %,d rows, %d round(s). A = pgcdc, B = stock dialect"
+                                + " (Debezium defaults), B50 = stock with"
+                                + " `debezium.poll.interval.ms: 50`, C = COPY TO STDOUT. rows/s"
+                                + " counts from the first row to the last. A stock run still"
+                                + " snapshotting %d s after its first row is stopped and measured"
+                                + " over that window; its snapshot time (~) is the estimate at that"
+                                + " rate.%n%n",
+                            settings.rows,
+                            settings.rounds,
+                            settings.window.getSeconds()));
+            md.append(
+                    "| configuration | variant | snapshot s | first row s | rows/s | MB/s | opened"
+                            + " | opened/split | peak | left | heap MB | A/B | A/B50 | A/C |\n");
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            Map<String, List<BenchResult>> byConfig = new LinkedHashMap<>();
+            for (BenchResult r : results) {
+                if (r.kind.equals("snapshot") || r.kind.equals("copy")) {
+                    byConfig.computeIfAbsent(r.config() + "|" + r.variant, k -> new ArrayList<>())
+                            .add(r);
+                }
+            }
+            for (List<BenchResult> runs : byConfig.values()) {
+                BenchResult first = runs.get(0);
+                boolean partial = runs.stream().anyMatch(r -> !r.complete);
+                md.append(
+                        String.format(
+                                Locale.ROOT,
+                                "| %s | %s | %s%.1f | %.1f | %,.0f | %.1f | %.0f | %.3f | %.0f |"
+                                        + " %.0f | %.0f | %s | %s | %s |%n",
+                                first.config(),
+                                first.variant,
+                                partial ? "~" : "",
+                                median(runs, r -> r.seconds),
+                                median(runs, r -> r.firstRowSeconds),
+                                median(runs, r -> r.rowsPerSecond),
+                                median(runs, r -> r.mbPerSecond),
+                                median(runs, r -> r.opened),
+                                median(runs, r -> r.openedPerSplit),
+                                median(runs, r -> r.peak),
+                                median(runs, r -> r.left),
+                                median(runs, r -> r.heapPeakMb),
+                                first.variant.equals("A") ? ratio(results, first, "B") : "",
+                                first.variant.equals("A") ? ratio(results, first, "B50") : "",
+                                first.variant.equals("A") ? ratio(results, first, "C") : ""));
+            }
         }
         List<BenchResult> streams =
                 results.stream().filter(r -> r.kind.equals("stream")).collect(Collectors.toList());
@@ -131,7 +138,112 @@ final class BenchReport {
                                 r.left));
             }
         }
+        tablesMarkdown(results, md);
+        throughputMarkdown(results, md);
         return md.toString();
+    }
+
+    /** The whole-database phase: one line per table count. */
+    private static void tablesMarkdown(List<BenchResult> results, StringBuilder md) {
+        List<BenchResult> runs = ofKind(results, "tables");
+        if (runs.isEmpty()) {
+            return;
+        }
+        md.append(
+                String.format(
+                        Locale.ROOT,
+                        "%nWhole databases: N tables of 100 rows (`id int primary key, v text, n"
+                            + " numeric(10,2), ts timestamptz`), `tables: <db>.public.t\\d+`, p=%d;"
+                            + " then one transaction updating a row in every table (commit to its"
+                            + " last change at the sink); then stop with a savepoint, restore, and"
+                            + " the same transaction again. Seconds from job submission unless said"
+                            + " otherwise; heap = retained after a GC while streaming.%n%n",
+                        runs.get(0).parallelism));
+        md.append(
+                "| tables | first row s | all rows s | rows/s | streaming s | txn s | restore to"
+                        + " streaming s | txn after restore s | savepoint MB | savepoint KB/table"
+                        + " | heap MB | heap KB/table | opened | peak | left |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (BenchResult r : runs) {
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %d"
+                                    + " | %d |%n",
+                            r.tables,
+                            seconds(r.firstRowSeconds),
+                            seconds(r.seconds),
+                            r.rowsPerSecond > 0
+                                    ? String.format(Locale.ROOT, "%,.0f", r.rowsPerSecond)
+                                    : "",
+                            seconds(r.streamingSeconds),
+                            seconds(r.txnSeconds),
+                            seconds(r.restoreSeconds),
+                            seconds(r.restoreTxnSeconds),
+                            r.stateBytes < 0
+                                    ? "–"
+                                    : String.format(Locale.ROOT, "%.1f", r.stateBytes / 1e6),
+                            r.stateBytes < 0
+                                    ? "–"
+                                    : String.format(
+                                            Locale.ROOT, "%.1f", r.stateBytes / 1e3 / r.tables),
+                            r.retainedHeapMb < 0
+                                    ? "–"
+                                    : String.format(Locale.ROOT, "%.0f", r.retainedHeapMb),
+                            r.retainedHeapMb < 0
+                                    ? "–"
+                                    : String.format(
+                                            Locale.ROOT, "%.1f", r.retainedHeapMb * 1e3 / r.tables),
+                            r.opened,
+                            r.peak,
+                            r.left));
+        }
+    }
+
+    /** The streaming-throughput phase: our source (A) against a plain replication stream (R). */
+    private static void throughputMarkdown(List<BenchResult> results, StringBuilder md) {
+        List<BenchResult> runs = ofKind(results, "throughput");
+        if (runs.isEmpty()) {
+            return;
+        }
+        md.append(
+                "\n"
+                    + "Streaming throughput: a backlog already in the slot, read from its first"
+                    + " change to its last. R = a plain pgjdbc replication stream that reads and"
+                    + " discards the pgoutput messages (the physical limit here); A = our source"
+                    + " into a counting sink, p=1.\n\n");
+        md.append("| workload | variant | events | seconds | events/s | A/R |\n");
+        md.append("|---|---|---|---|---|---|\n");
+        for (BenchResult r : runs) {
+            Optional<BenchResult> raw =
+                    runs.stream()
+                            .filter(o -> o.variant.equals("R") && o.workload.equals(r.workload))
+                            .findFirst();
+            md.append(
+                    String.format(
+                            Locale.ROOT,
+                            "| %s | %s | %,d | %.1f | %,.0f | %s |%n",
+                            r.workload,
+                            r.variant,
+                            r.rows,
+                            r.seconds,
+                            r.rowsPerSecond,
+                            r.variant.equals("A") && raw.isPresent()
+                                    ? String.format(
+                                            Locale.ROOT,
+                                            "%.2f",
+                                            r.rowsPerSecond / raw.get().rowsPerSecond)
+                                    : ""));
+        }
+    }
+
+    private static List<BenchResult> ofKind(List<BenchResult> results, String kind) {
+        return results.stream().filter(r -> r.kind.equals(kind)).collect(Collectors.toList());
+    }
+
+    /** Seconds to one decimal; a dash for a step not reached. */
+    private static String seconds(double value) {
+        return value < 0 ? "–" : String.format(Locale.ROOT, "%.1f", value);
     }
 
     /** Median over rounds of A's rows/s divided by the other variant's, in the same round. */
@@ -267,6 +379,76 @@ final class BenchReport {
             chart.addSeries("C (COPY)", x, y);
         }
         saveUnlessEmpty(chart, file);
+    }
+
+    /**
+     * Seconds against tables, log-log: all rows, the transaction over every table, and that
+     * transaction after a restore. Linear growth is a line of slope 1.
+     */
+    private static void tablesPlot(List<BenchResult> results, Path file) throws IOException {
+        List<BenchResult> runs = ofKind(results, "tables");
+        XYChart chart =
+                chart(
+                        "Whole databases: seconds by number of tables (100 rows each)",
+                        "tables (log scale)",
+                        "seconds (log scale)",
+                        Styler.LegendPosition.InsideNW);
+        chart.getStyler().setXAxisLogarithmic(true);
+        chart.getStyler().setYAxisLogarithmic(true);
+        addReached(chart, "all rows snapshotted", runs, r -> r.seconds);
+        addReached(chart, "txn over all tables arrives", runs, r -> r.txnSeconds);
+        addReached(chart, "same txn after a restore", runs, r -> r.restoreTxnSeconds);
+        addReached(chart, "restore to streaming", runs, r -> r.restoreSeconds);
+        saveUnlessEmpty(chart, file);
+    }
+
+    /** A series of the runs that reached the step (value > 0). */
+    private static void addReached(
+            XYChart chart,
+            String name,
+            List<BenchResult> runs,
+            ToDoubleFunction<BenchResult> value) {
+        List<BenchResult> reached =
+                runs.stream().filter(r -> value.applyAsDouble(r) > 0).collect(Collectors.toList());
+        if (!reached.isEmpty()) {
+            chart.addSeries(
+                    name,
+                    reached.stream().mapToDouble(r -> r.tables).toArray(),
+                    reached.stream().mapToDouble(value).toArray());
+        }
+    }
+
+    /** Events/s per workload, our source (A) beside the plain replication stream (R). */
+    private static void streamThroughputPlot(List<BenchResult> results, Path file)
+            throws IOException {
+        List<BenchResult> runs = ofKind(results, "throughput");
+        if (runs.isEmpty()) {
+            return;
+        }
+        CategoryChart chart =
+                new CategoryChartBuilder()
+                        .width(900)
+                        .height(450)
+                        .title("Streaming throughput: a backlog read from the slot")
+                        .xAxisTitle("workload")
+                        .yAxisTitle("events/s")
+                        .build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        for (String variant : new String[] {"R", "A"}) {
+            List<BenchResult> ofVariant =
+                    runs.stream()
+                            .filter(r -> r.variant.equals(variant))
+                            .collect(Collectors.toList());
+            if (!ofVariant.isEmpty()) {
+                chart.addSeries(
+                        variant.equals("R") ? "R (plain replication stream)" : "A (pgcdc)",
+                        ofVariant.stream().map(r -> r.workload).collect(Collectors.toList()),
+                        ofVariant.stream()
+                                .map(r -> (Number) r.rowsPerSecond)
+                                .collect(Collectors.toList()));
+            }
+        }
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     private static XYChart chart(

@@ -11,7 +11,10 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A shrunken benchmark run: it produces its results and plots (timings are not asserted). */
+/**
+ * A shrunken benchmark run of every phase: it produces its results and plots (timings are not
+ * asserted).
+ */
 class BenchSmokeITCase {
 
     @Test
@@ -29,6 +32,9 @@ class BenchSmokeITCase {
         values.put("stream.updates", "200");
         values.put("stream.rate", "1000");
         values.put("timeout-minutes", "3");
+        values.put("tables", "5");
+        values.put("throughput.rows", "2000");
+        values.put("throughput.txns", "200");
         values.put("out", out.toString());
         BenchSettings settings = BenchSettings.of(values);
 
@@ -37,18 +43,41 @@ class BenchSmokeITCase {
 
         assertThat(results)
                 .extracting(r -> r.kind + " " + r.variant)
-                .containsExactly("snapshot A", "snapshot B50", "copy C", "stream A");
+                .containsExactly(
+                        "snapshot A",
+                        "snapshot B50",
+                        "copy C",
+                        "stream A",
+                        "throughput R",
+                        "throughput A",
+                        "throughput R",
+                        "throughput A",
+                        "tables A");
         assertThat(results.subList(0, 3)).allMatch(r -> r.rowsPerSecond > 0 && r.rows == 20000);
         assertThat(results.get(3).latencyP99)
                 .as("A's streaming phase measured")
                 .isGreaterThanOrEqualTo(0);
         assertThat(results.get(3).updates).isEqualTo(200);
-        assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(5);
+        assertThat(results.subList(4, 8))
+                .extracting(r -> r.rows)
+                .containsExactly(2000L, 2000L, 200L, 200L);
+        assertThat(results.subList(4, 8)).allMatch(r -> r.rowsPerSecond > 0);
+        BenchResult tables = results.get(8);
+        assertThat(tables.rows).isEqualTo(500);
+        assertThat(tables.txnSeconds).as("the transaction over every table arrived").isPositive();
+        assertThat(tables.restoreTxnSeconds).as("and again after a restore").isPositive();
+        assertThat(tables.stateBytes).isPositive();
+        assertThat(tables.left).isZero();
+        assertThat(Files.readAllLines(out.resolve("results.csv"))).hasSize(10);
         assertThat(out.resolve("results.json")).exists();
         assertThat(out.resolve("connections.png")).exists();
         assertThat(out.resolve("rows-per-second.png")).exists();
+        assertThat(out.resolve("tables.png")).exists();
+        assertThat(out.resolve("stream-throughput.png")).exists();
         assertThat(markdown)
                 .contains("| 10 splits, p=1, backfill off | A |")
-                .contains("| A | 200 |");
+                .contains("| A | 200 |")
+                .contains("| 5 | ")
+                .contains("| 200 txns x 1 row | A | 200 |");
     }
 }

@@ -1,23 +1,15 @@
 package io.pgcdc.connector.bench;
 
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import io.pgcdc.connector.source.PostgresDataSource;
 import io.pgcdc.connector.testbed.ConnectionSampler;
 import io.pgcdc.connector.testbed.OtherConsumer;
-import io.pgcdc.connector.testbed.PipelineJob;
-import io.pgcdc.connector.testbed.PostgresServer;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
-import io.pgcdc.connector.testbed.TestDatabases;
 import org.postgresql.replication.PGReplicationStream;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +17,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,8 +24,6 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 /**
  * The streaming-throughput phase: change events per second of our source (A) reading a backlog
@@ -52,7 +41,6 @@ import java.util.stream.Stream;
 final class StreamThroughputPhase {
 
     private static final Duration TIMEOUT = Duration.ofMinutes(15);
-    private static final String SOURCE_UID = "postgres-source";
     private static final String RAW_PUBLICATION = "tp_raw_pub";
 
     private final BenchSettings settings;
@@ -134,7 +122,7 @@ final class StreamThroughputPhase {
             results.add(ours);
             return results;
         } finally {
-            deleteRecursively(savepoints);
+            BenchJobs.deleteRecursively(savepoints);
         }
     }
 
@@ -204,9 +192,9 @@ final class StreamThroughputPhase {
      */
     private String positionSource(String slot, Path savepoints) throws Exception {
         String runId = UUID.randomUUID().toString();
-        JobClient client = submit(slot, runId, new Configuration(), "bench-tp-position");
+        JobClient client = submit(slot, runId, null, "bench-tp-position");
         try {
-            await(() -> db.globalSlotReader(slot) != null, Duration.ofMinutes(2), client);
+            BenchJobs.await(() -> db.globalSlotReader(slot) != null, Duration.ofMinutes(2), client);
             String path =
                     client.stopWithSavepoint(
                                     false,
@@ -216,7 +204,7 @@ final class StreamThroughputPhase {
             client.getJobExecutionResult().get(1, TimeUnit.MINUTES);
             return path;
         } catch (Exception e) {
-            cancel(client);
+            BenchJobs.cancel(client);
             throw e;
         } finally {
             BenchSink.forget(runId);
@@ -229,15 +217,10 @@ final class StreamThroughputPhase {
         String runId = UUID.randomUUID().toString();
         try (ConnectionSampler sampler = new ConnectionSampler(db)) {
             long started = System.nanoTime();
-            JobClient client =
-                    submit(
-                            slot,
-                            runId,
-                            PipelineJob.restoringFrom(savepoint),
-                            "bench-tp-" + result.workload);
+            JobClient client = submit(slot, runId, savepoint, "bench-tp-" + result.workload);
             try {
                 BenchSink.Run run = BenchSink.run(runId);
-                await(() -> run.rows.get() >= events, TIMEOUT, client);
+                BenchJobs.await(() -> run.rows.get() >= events, TIMEOUT, client);
                 long end = System.nanoTime();
                 result.rows = run.rows.get();
                 result.firstRowSeconds = (run.firstRowNanos - started) / 1e9;
@@ -246,7 +229,7 @@ final class StreamThroughputPhase {
                 result.opened = sampler.opened();
                 result.peak = sampler.peak();
             } finally {
-                cancel(client);
+                BenchJobs.cancel(client);
             }
         } finally {
             BenchSink.forget(runId);
@@ -259,88 +242,13 @@ final class StreamThroughputPhase {
         }
     }
 
-    /** Submits a job of our source into a counting sink, at parallelism 1. */
-    private JobClient submit(String slot, String runId, Configuration settings, String name)
+    /** Submits a job of our source at the latest offset on the slot, at parallelism 1. */
+    private JobClient submit(String slot, String runId, String savepoint, String name)
             throws Exception {
         Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.tp_t");
         options.put("slot.name", slot);
         options.put("scan.startup.mode", "latest-offset");
-        PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-        conf.addAll(settings);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
-        env.enableCheckpointing(1000);
-        env.fromSource(source.createSource(), WatermarkStrategy.noWatermarks(), "postgres")
-                .uid(SOURCE_UID) // the restored job finds the source's state by it
-                .addSink(new BenchSink(runId))
-                .uid("bench-sink");
-        return env.executeAsync(name);
-    }
-
-    /** Cancels the job if it still runs and waits until every task has closed. */
-    private static void cancel(JobClient client) throws Exception {
-        if (!client.getJobExecutionResult().isDone()) {
-            client.cancel().get(1, TimeUnit.MINUTES);
-        }
-        try {
-            client.getJobExecutionResult().get(1, TimeUnit.MINUTES);
-        } catch (Exception cancelled) {
-            // a cancelled job's result is its cancellation
-        }
-    }
-
-    /** Polls every 10 ms until the condition holds; fails if the job ends or the time runs out. */
-    private static void await(BooleanSupplier condition, Duration timeout, JobClient client)
-            throws Exception {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (client.getJobExecutionResult().isDone()) {
-                client.getJobExecutionResult().get(); // throws the job's failure
-                throw new IllegalStateException("bench: the job ended early");
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("bench: timed out after " + timeout);
-            }
-            Thread.sleep(10);
-        }
-    }
-
-    private static void deleteRecursively(Path directory) throws IOException {
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(path);
-            }
-        }
-    }
-
-    /** Runs the phase alone on a fresh database and prints its results. */
-    public static void main(String[] args) throws Exception {
-        BenchSettings settings = BenchSettings.fromSystemProperties();
-        TestDatabase db = TestDatabases.create(PostgresServer.get());
-        long start = System.nanoTime();
-        try {
-            for (BenchResult result : run(settings, db)) {
-                System.out.printf(
-                        Locale.ROOT,
-                        "%s | %s | %,d events | %.2f s | %,.0f events/s | first event after %.2f"
-                                + " s | opened %d peak %d%n",
-                        result.workload,
-                        result.variant,
-                        result.rows,
-                        result.seconds,
-                        result.rowsPerSecond,
-                        result.firstRowSeconds,
-                        result.opened,
-                        result.peak);
-            }
-            System.out.printf(
-                    Locale.ROOT,
-                    "bench: throughput phase took %.1f s%n",
-                    (System.nanoTime() - start) / 1e9);
-        } finally {
-            TestDatabases.drop(db);
-        }
-        System.exit(0);
+        return BenchJobs.submit(
+                (PostgresDataSource) SourceConfigs.create(options), 1, runId, savepoint, name);
     }
 }

@@ -1,122 +1,214 @@
 package io.pgcdc.connector.bench;
 
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+
 import io.pgcdc.connector.source.PostgresDataSource;
-import io.pgcdc.connector.testbed.EventLog;
-import io.pgcdc.connector.testbed.PipelineJob;
+import io.pgcdc.connector.testbed.ConnectionSampler;
 import io.pgcdc.connector.testbed.PostgresServer;
 import io.pgcdc.connector.testbed.SourceConfigs;
 import io.pgcdc.connector.testbed.TestDatabase;
 import io.pgcdc.connector.testbed.TestDatabases;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
- * The benchmark's whole-database phase, on its own for now (not yet in results.csv or the plots):
- * captures N tables of 100 rows ({@code id int primary key, v text, n numeric(10,2), ts
- * timestamptz}) with {@code tables: <db>.public.t\d+} at parallelism 2, then one transaction that
- * updates a row in each table. Prints, per N: when the first row arrived, when all had, and how
- * long the transaction took to arrive. {@code -Dbench.tables=100,1000} (default 100,1000).
+ * The benchmark's whole-database phase: for each table count N, N tables of 100 rows ({@code id int
+ * primary key, v text, n numeric(10,2), ts timestamptz}) captured with {@code tables:
+ * <db>.public.t\d+} at the phase's parallelism. Measured per N: the first row, all rows, the stream
+ * reading the slot, one transaction that updates a row in every table (commit to its last change at
+ * the sink), the heap the job retains, the savepoint's size, then a restore from that savepoint to
+ * streaming and the same transaction again.
+ *
+ * <p>Runs on a server of its own (unless {@code PG_TEST_URL} names one): the transaction over
+ * 10,000 tables holds a lock on every table and its key, more than the shared test server's lock
+ * table holds.
  */
-public final class TablesPhase {
+final class TablesPhase {
 
-    private static final Logger LOG = LoggerFactory.getLogger(TablesPhase.class);
     private static final int ROWS = 100;
     private static final Duration LIMIT = Duration.ofMinutes(15);
 
-    private TablesPhase() {}
+    private final BenchSettings settings;
+    private final TestDatabase db;
+    private final int tables;
 
-    public static void main(String[] args) throws Exception {
-        List<String> lines = new ArrayList<>();
-        lines.add(
-                "| tables | first row at | all rows at | a transaction over all tables arrives in"
-                        + " |");
-        lines.add("|---|---|---|---|");
-        for (String n : System.getProperty("bench.tables", "100,1000").split(",")) {
-            lines.add(run(Integer.parseInt(n.trim())));
-            LOG.info("tables phase so far:\n{}", String.join("\n", lines));
-        }
-        System.out.println(String.join("\n", lines));
-        System.exit(0);
+    private TablesPhase(BenchSettings settings, TestDatabase db, int tables) {
+        this.settings = settings;
+        this.db = db;
+        this.tables = tables;
     }
 
-    private static String run(int tables) throws Exception {
-        TestDatabase db = TestDatabases.create(PostgresServer.get());
+    /** One result per table count of {@code bench.tables}. */
+    static List<BenchResult> run(BenchSettings settings) throws Exception {
+        PostgresServer server =
+                System.getenv("PG_TEST_URL") == null
+                        ? PostgresServer.startSeparate(
+                                Collections.singletonMap("max_locks_per_transaction", "256"))
+                        : PostgresServer.get();
         try {
-            try (Connection c = db.connect();
-                    Statement s = c.createStatement()) {
-                for (int i = 0; i < tables; i++) {
-                    s.execute(
-                            "CREATE TABLE t"
-                                    + i
-                                    + " (id INT PRIMARY KEY, v TEXT, n NUMERIC(10,2), ts"
-                                    + " TIMESTAMPTZ)");
-                    s.execute(
-                            "INSERT INTO t"
-                                    + i
-                                    + " SELECT g, 'value ' || g, g / 3.0, now() FROM"
-                                    + " generate_series(1, "
-                                    + ROWS
-                                    + ") g");
+            List<BenchResult> results = new ArrayList<>();
+            for (int tables : settings.tables) {
+                TestDatabase db = TestDatabases.create(server);
+                try {
+                    BenchResult result = new TablesPhase(settings, db, tables).measure();
+                    System.out.println("bench: " + result);
+                    results.add(result);
+                } finally {
+                    TestDatabases.drop(db);
                 }
             }
-            Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t\\d+");
-            PostgresDataSource source = (PostgresDataSource) SourceConfigs.create(options);
-            long start = System.nanoTime();
-            try (PipelineJob job = PipelineJob.start(source.createSource(), 2)) {
-                String first = seconds(start, waitFor(job, log -> log.dataCount() >= 1));
-                String all = seconds(start, waitFor(job, log -> log.dataCount() >= tables * ROWS));
-                waitFor(job, log -> db.globalSlotReader() != null);
-                long txn = System.nanoTime();
-                try (Connection c = db.connect()) {
-                    c.setAutoCommit(false);
-                    try (Statement s = c.createStatement()) {
-                        for (int i = 0; i < tables; i++) {
-                            s.execute("UPDATE t" + i + " SET v = 'changed' WHERE id = 1");
-                        }
-                    }
-                    c.commit();
-                }
-                String arrived =
-                        seconds(
-                                txn,
-                                waitFor(
-                                        job,
-                                        log ->
-                                                log.dataLines().stream()
-                                                                .filter(l -> l.startsWith("+U "))
-                                                                .count()
-                                                        >= tables));
-                return "| " + tables + " | " + first + " | " + all + " | " + arrived + " |";
-            }
+            return results;
         } finally {
-            TestDatabases.drop(db);
+            server.close(); // the shared server outlives this: close() leaves it running
         }
     }
 
-    /** Polls every 50 ms; returns when the condition held (nanoTime), or -1 after the limit. */
-    private static long waitFor(PipelineJob job, Predicate<EventLog> condition)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + LIMIT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.test(job.log())) {
-                return System.nanoTime();
+    private BenchResult measure() throws Exception {
+        createTables();
+        BenchResult result = BenchResult.tables(tables, settings.tablesParallelism);
+        result.rows = (long) tables * ROWS;
+        Path savepoints = Files.createTempDirectory("bench-tables");
+        try {
+            String savepoint;
+            long heapBefore = heapAfterGc();
+            try (ConnectionSampler sampler = new ConnectionSampler(db)) {
+                String runId = UUID.randomUUID().toString();
+                long start = System.nanoTime();
+                JobClient job = start(runId, null);
+                try {
+                    BenchSink.Run run = BenchSink.run(runId);
+                    if (!await(() -> run.rows.get() >= 1, job)) {
+                        return result;
+                    }
+                    result.firstRowSeconds = (run.firstRowNanos - start) / 1e9;
+                    if (!await(() -> run.rows.get() >= result.rows, job)) {
+                        return result;
+                    }
+                    result.seconds = (System.nanoTime() - start) / 1e9;
+                    result.rowsPerSecond =
+                            result.rows / ((System.nanoTime() - run.firstRowNanos) / 1e9);
+                    if (!await(() -> db.globalSlotReader() != null, job)) {
+                        return result;
+                    }
+                    result.streamingSeconds = (System.nanoTime() - start) / 1e9;
+                    result.txnSeconds = updateEveryTable(run, job);
+                    result.retainedHeapMb = (heapAfterGc() - heapBefore) / 1e6;
+                    result.opened = sampler.opened();
+                    result.peak = sampler.peak();
+                    savepoint =
+                            job.stopWithSavepoint(
+                                            false,
+                                            savepoints.toUri().toString(),
+                                            SavepointFormatType.CANONICAL)
+                                    .get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                } finally {
+                    end(job, runId);
+                }
             }
-            Thread.sleep(50);
+            result.stateBytes = BenchJobs.sizeOf(savepoints);
+            String runId = UUID.randomUUID().toString();
+            long restore = System.nanoTime();
+            JobClient job = start(runId, savepoint);
+            try {
+                if (await(() -> db.globalSlotReader() != null, job)) {
+                    result.restoreSeconds = (System.nanoTime() - restore) / 1e9;
+                    result.restoreTxnSeconds = updateEveryTable(BenchSink.run(runId), job);
+                }
+            } finally {
+                end(job, runId);
+            }
+            TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
+            result.left = db.connectorSessions().size();
+            return result;
+        } finally {
+            BenchJobs.deleteRecursively(savepoints);
         }
-        return -1;
     }
 
-    private static String seconds(long from, long to) {
-        return to < 0
-                ? "not within " + LIMIT.toMinutes() + " min"
-                : String.format("%.1f s", (to - from) / 1e9);
+    private void createTables() throws Exception {
+        try (Connection c = db.connect();
+                Statement s = c.createStatement()) {
+            for (int i = 0; i < tables; i++) {
+                s.addBatch(
+                        "CREATE TABLE t"
+                                + i
+                                + " (id INT PRIMARY KEY, v TEXT, n NUMERIC(10,2), ts"
+                                + " TIMESTAMPTZ)");
+                s.addBatch(
+                        "INSERT INTO t"
+                                + i
+                                + " SELECT g, 'value ' || g, g / 3.0, now() FROM"
+                                + " generate_series(1, "
+                                + ROWS
+                                + ") g");
+                if (i % 500 == 499) {
+                    s.executeBatch();
+                }
+            }
+            s.executeBatch();
+            s.execute("ANALYZE");
+        }
+    }
+
+    /** Starts a job of the source into a counting sink, restored from the savepoint if not null. */
+    private JobClient start(String runId, String savepoint) throws Exception {
+        Map<String, String> options = SourceConfigs.connection(db, db.name() + ".public.t\\d+");
+        options.put("metadata.list", "op_ts"); // the sink counts an update by its op_ts
+        return BenchJobs.submit(
+                (PostgresDataSource) SourceConfigs.create(options),
+                settings.tablesParallelism,
+                runId,
+                savepoint,
+                "bench-tables-" + tables);
+    }
+
+    /** One transaction that updates a row in every table; seconds from its commit to its last. */
+    private double updateEveryTable(BenchSink.Run run, JobClient job) throws Exception {
+        int before = run.latencies().size();
+        long commit;
+        try (Connection c = db.connect()) {
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                for (int i = 0; i < tables; i++) {
+                    s.addBatch("UPDATE t" + i + " SET v = v || '.' WHERE id = 1");
+                }
+                s.executeBatch();
+            }
+            c.commit();
+            commit = System.nanoTime();
+        }
+        return await(() -> run.latencies().size() >= before + tables, job)
+                ? (System.nanoTime() - commit) / 1e9
+                : -1;
+    }
+
+    private static boolean await(BooleanSupplier condition, JobClient job) throws Exception {
+        return BenchJobs.reached(condition, LIMIT, job);
+    }
+
+    private static void end(JobClient job, String runId) throws Exception {
+        try {
+            BenchJobs.cancel(job);
+        } finally {
+            BenchSink.forget(runId);
+        }
+    }
+
+    private static long heapAfterGc() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
     }
 }
