@@ -157,6 +157,7 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         try {
             schema =
                     newSchema(
+                            split,
                             snapshotSplit,
                             globalStream,
                             jdbc,
@@ -253,9 +254,11 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
     /**
      * Debezium's schema for a split: a snapshot split's rows are read with the schema its split
      * carries (the scan task asks snapshotSchemas(); no catalog query per split); the global stream
-     * also reports Relation messages (schema evolution); a backfill stream loads the catalog.
+     * starts from the definitions its split carries and reports Relation messages (schema
+     * evolution); a backfill stream loads the catalog.
      */
     private PostgresSchema newSchema(
+            SourceSplitBase split,
             boolean snapshotSplit,
             boolean globalStream,
             PostgresConnection jdbcConnection,
@@ -269,7 +272,11 @@ public class PgcdcFetchTaskContext extends PostgresSourceFetchTaskContext {
         }
         if (globalStream) {
             return RelationTrackingSchema.load(
-                    jdbcConnection, dbzConfig, topicSelector, valueConverter);
+                    jdbcConnection,
+                    dbzConfig,
+                    topicSelector,
+                    valueConverter,
+                    split.getTableSchemas().values());
         }
         return PostgresObjectUtils.newSchema(
                 jdbcConnection,
