@@ -78,7 +78,13 @@ public final class BenchMain {
                 }
             }
             if (settings.runs("throughput")) {
-                results.addAll(StreamThroughputPhase.run(settings, db));
+                try {
+                    results.addAll(StreamThroughputPhase.run(settings, db));
+                } catch (Exception e) {
+                    // the other phases' results are still written
+                    System.out.println("bench: the throughput phase failed");
+                    e.printStackTrace(System.out);
+                }
             }
         } finally {
             TestDatabases.drop(db);

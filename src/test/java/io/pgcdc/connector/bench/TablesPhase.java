@@ -62,13 +62,19 @@ final class TablesPhase {
             List<BenchResult> results = new ArrayList<>();
             for (int tables : settings.tables) {
                 TestDatabase db = TestDatabases.create(server);
+                BenchResult result = BenchResult.tables(tables, settings.tablesParallelism);
                 try {
-                    BenchResult result = new TablesPhase(settings, db, tables).measure();
-                    System.out.println("bench: " + result);
-                    results.add(result);
+                    new TablesPhase(settings, db, tables).measure(result);
+                } catch (Exception e) {
+                    // what was measured up to the failure is still a result; the next N runs
+                    System.out.println("bench: the tables phase at " + tables + " tables failed");
+                    e.printStackTrace(System.out);
+                    result.complete = false;
                 } finally {
                     TestDatabases.drop(db);
                 }
+                System.out.println("bench: " + result);
+                results.add(result);
             }
             return results;
         } finally {
@@ -76,9 +82,8 @@ final class TablesPhase {
         }
     }
 
-    private BenchResult measure() throws Exception {
+    private void measure(BenchResult result) throws Exception {
         createTables();
-        BenchResult result = BenchResult.tables(tables, settings.tablesParallelism);
         result.rows = (long) tables * ROWS;
         Path savepoints = Files.createTempDirectory("bench-tables");
         try {
@@ -91,17 +96,17 @@ final class TablesPhase {
                 try {
                     BenchSink.Run run = BenchSink.run(runId);
                     if (!await(() -> run.rows.get() >= 1, job)) {
-                        return result;
+                        return;
                     }
                     result.firstRowSeconds = (run.firstRowNanos - start) / 1e9;
                     if (!await(() -> run.rows.get() >= result.rows, job)) {
-                        return result;
+                        return;
                     }
                     result.seconds = (System.nanoTime() - start) / 1e9;
                     result.rowsPerSecond =
                             result.rows / ((System.nanoTime() - run.firstRowNanos) / 1e9);
                     if (!await(() -> db.globalSlotReader() != null, job)) {
-                        return result;
+                        return;
                     }
                     result.streamingSeconds = (System.nanoTime() - start) / 1e9;
                     result.txnSeconds = updateEveryTable(run, job);
@@ -114,6 +119,8 @@ final class TablesPhase {
                                             savepoints.toUri().toString(),
                                             SavepointFormatType.CANONICAL)
                                     .get(LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                    // stopped: its MiniCluster shuts down, so ending it must not cancel it
+                    job.getJobExecutionResult().get(1, TimeUnit.MINUTES);
                 } finally {
                     end(job, runId);
                 }
@@ -132,7 +139,6 @@ final class TablesPhase {
             }
             TestDatabase.await(Duration.ofSeconds(10), () -> db.connectorSessions().isEmpty());
             result.left = db.connectorSessions().size();
-            return result;
         } finally {
             BenchJobs.deleteRecursively(savepoints);
         }
