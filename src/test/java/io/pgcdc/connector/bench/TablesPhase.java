@@ -110,7 +110,8 @@ final class TablesPhase {
                     }
                     result.streamingSeconds = (System.nanoTime() - start) / 1e9;
                     result.txnSeconds = updateEveryTable(run, job);
-                    result.retainedHeapMb = (heapAfterGc() - heapBefore) / 1e6;
+                    // below a GC's noise a small job's difference can come out negative
+                    result.retainedHeapMb = Math.max(0, (heapAfterGc() - heapBefore) / 1e6);
                     result.opened = sampler.opened();
                     result.peak = sampler.peak();
                     savepoint =
