@@ -113,12 +113,7 @@ class CatalogReadsITCase {
         try {
             createTables(db, tables);
             String savepoint;
-            try (PipelineJob job = PipelineJob.start(source(db), 1)) {
-                job.await(
-                        "the snapshot of " + tables + " tables",
-                        TIMEOUT,
-                        log -> log.dataLines().size() >= tables * ROWS);
-                job.awaitStreaming(db);
+            try (PipelineJob job = snapshottedAndStreaming(db, tables)) {
                 savepoint = job.stopWithSavepoint(savepoints);
             }
             db.query("SELECT pg_stat_statements_reset()");
@@ -154,12 +149,7 @@ class CatalogReadsITCase {
             }
             db.query("SELECT pg_stat_statements_reset()");
 
-            try (PipelineJob job = PipelineJob.start(source(db), 1)) {
-                job.await(
-                        "the snapshot of " + tables + " tables",
-                        TIMEOUT,
-                        log -> log.dataLines().size() >= tables * ROWS);
-                job.awaitStreaming(db);
+            try (PipelineJob job = snapshottedAndStreaming(db, tables)) {
                 try (Connection c = db.connect()) {
                     c.setAutoCommit(false);
                     try (Statement s = c.createStatement()) {
@@ -191,6 +181,23 @@ class CatalogReadsITCase {
             ddl.add("INSERT INTO t" + i + " SELECT g, 'v' FROM generate_series(1, " + ROWS + ") g");
         }
         db.execute(ddl.toArray(new String[0]));
+    }
+
+    /** A job that has snapshotted the tables and streams; the caller closes it. */
+    private static PipelineJob snapshottedAndStreaming(TestDatabase db, int tables)
+            throws Exception {
+        PipelineJob job = PipelineJob.start(source(db), 1);
+        try {
+            job.await(
+                    "the snapshot of " + tables + " tables",
+                    TIMEOUT,
+                    log -> log.dataLines().size() >= tables * ROWS);
+            job.awaitStreaming(db);
+            return job;
+        } catch (Throwable t) {
+            job.close();
+            throw t;
+        }
     }
 
     private static Source<Event, ?, ?> source(TestDatabase db) {
